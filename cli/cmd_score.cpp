@@ -1,0 +1,193 @@
+// lesionbench score: the official FLARE24 case-wise scores, plus lesion-wise scores on request.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/version.h"
+#include "metrics/score_set.h"
+#include "reports/scores_json.h"
+
+namespace lb::cli {
+
+namespace {
+
+std::vector<double> parse_edges(const std::string& text) {
+  std::vector<double> edges;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    try {
+      size_t used = 0;
+      const double v = std::stod(item, &used);
+      if (used != item.size() || !(v > 0)) throw std::invalid_argument("");
+      if (!edges.empty() && v <= edges.back()) throw UsageError("--volume-buckets must increase: " + text);
+      edges.push_back(v);
+    } catch (const std::invalid_argument&) {
+      throw UsageError("--volume-buckets needs positive numbers in ml separated by commas, not '" + text + "'");
+    }
+  }
+  if (edges.empty()) throw UsageError("--volume-buckets needs at least one edge");
+  return edges;
+}
+
+std::string fixed4(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(4) << v;
+  return s.str();
+}
+
+std::string note_of(const CaseRecord& c) {
+  if (c.status != CaseStatus::ok) return c.message;
+  if (c.rule == "both_empty") return "healthy case, empty prediction";
+  if (c.rule == "false_positive_on_healthy") return "false positive on a healthy case";
+  if (c.rule == "empty_prediction") return "empty prediction";
+  if (c.rule == "below_dsc_gate") return "DSC < 0.2: NSD set to 0 (ungated " + fixed4(c.nsd_ungated) + ")";
+  return "";
+}
+
+void print_table(const ScoreSet& set, std::ostream& out) {
+  size_t w = 4;
+  for (const auto& c : set.cases) w = std::max(w, c.name.size());
+  const bool lesion = set.settings.lesion_wise;
+  out << std::left << std::setw(static_cast<int>(w) + 2) << "case" << std::setw(18) << "status" << std::right
+      << std::setw(7) << "DSC" << std::setw(8) << "NSD";
+  if (lesion) out << std::setw(9) << "L-DSC" << std::setw(8) << "L-NSD" << std::setw(8) << "found" << std::setw(5) << "FP";
+  out << "  note\n";
+  for (const auto& c : set.cases) {
+    out << std::left << std::setw(static_cast<int>(w) + 2) << c.name << std::setw(18) << status_name(c.status)
+        << std::right << std::setw(7) << fixed4(c.dsc) << std::setw(8) << fixed4(c.nsd);
+    if (lesion) {
+      if (c.lesion_wise) {
+        const auto& l = *c.lesion_wise;
+        out << std::setw(9) << fixed4(l.dsc) << std::setw(8) << fixed4(l.nsd) << std::setw(8)
+            << (std::to_string(l.tp) + "/" + std::to_string(l.n_gt)) << std::setw(5) << l.fp;
+      } else {
+        out << std::setw(9) << "-" << std::setw(8) << "-" << std::setw(8) << "-" << std::setw(5) << "-";
+      }
+    }
+    const std::string note = note_of(c);
+    out << (note.empty() ? "" : "  " + note) << "\n";
+  }
+}
+
+void print_summary(const ScoreSet& set, std::ostream& out) {
+  const Summary s = summarize(set.cases);
+  out << "\n" << s.n_cases << " cases in " << std::fixed << std::setprecision(2) << set.wall_s << " s"
+      << std::defaultfloat << ": mean DSC " << fixed4(s.mean_dsc) << ", mean NSD " << fixed4(s.mean_nsd)
+      << " (median " << fixed4(s.median_dsc) << " / " << fixed4(s.median_nsd) << ")\n"
+      << "leaderboard means (of 4-decimal values): DSC " << fixed4(s.mean_dsc_rounded) << ", NSD "
+      << fixed4(s.mean_nsd_rounded) << "\nstatus:";
+  bool first = true;
+  for (size_t k = 0; k < kAllStatuses.size(); ++k)
+    if (s.status_counts[k]) {
+      out << (first ? " " : ", ") << status_name(kAllStatuses[k]) << " " << s.status_counts[k];
+      first = false;
+    }
+  out << "\n";
+  if (set.settings.lesion_wise) {
+    const LesionSummary l = summarize_lesions(set.cases, set.settings.lesion.bucket_edges_ml);
+    out << "lesion-wise: mean DSC " << fixed4(l.mean_dsc) << ", mean NSD " << fixed4(l.mean_nsd) << "; lesions found "
+        << l.tp << "/" << l.n_gt << ", false-positive components " << l.fp;
+    if (l.healthy_cases) out << " (" << l.fp_on_healthy << " on " << l.healthy_cases << " healthy cases)";
+    out << "\nsensitivity by lesion volume:";
+    for (const auto& b : l.buckets)
+      out << "  " << b.label << " " << (b.sensitivity ? fixed4(*b.sensitivity) : std::string("-")) << " (" << b.detected
+          << "/" << b.n_lesions << ")";
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+int cmd_score(int argc, char** argv) {
+  ScoreSettings st;
+  std::string json_path, csv_path, geometry = "warn", missing = "zero", buckets;
+  double tolerance = 2.0;
+  int threads = 0, connectivity = 26;
+  bool lesion_wise = false, quiet = false;
+  Args args("score",
+            "lesionbench score --gt GT_DIR --pred PRED_DIR [--json scores.json] [--csv flare24.csv] [options]",
+            "Scores every <case>.nii.gz of GT_DIR against PRED_DIR/<case>.nii.gz with the rules of the official\n"
+            "FLARE24 Task 1 scorer (DSC; NSD at 2 mm, set to 0 when DSC < 0.2), and records a status per case:\n"
+            "ok, missing, shape_mismatch, geometry_mismatch, invalid_labels or read_error (scored 0, 0).");
+  args.option("--gt", "GT_DIR", "ground-truth masks, one <case>.nii.gz each", &st.gt_dir, true)
+      .option("--pred", "PRED_DIR", "predicted masks with the same file names", &st.pred_dir, true)
+      .option("--json", "FILE", "write every case and the summary (schemas/scores.schema.json)", &json_path)
+      .option("--csv", "FILE", "write the official CSV: Name,Lesion_DSC,Lesion_NSD", &csv_path)
+      .option("--tolerance-mm", "MM", "NSD tolerance in mm (default 2)", &tolerance)
+      .option("--threads", "N", "worker threads (default: all cores)", &threads)
+      .choice("--geometry", {"warn", "strict"},
+              "spacing/origin/direction differences: warn and score on the ground truth's grid (default), or "
+              "strict: status geometry_mismatch, scored 0, 0",
+              &geometry)
+      .choice("--missing", {"zero", "skip"},
+              "a missing prediction: scored 0, 0 with status missing (default), or skipped as the official "
+              "scorer does",
+              &missing)
+      .flag("--lesion-wise", "add lesion-wise scores and detection counts", &lesion_wise)
+      .option("--connectivity", "6|18|26", "connectivity of lesions for --lesion-wise (default 26)", &connectivity)
+      .option("--volume-buckets", "ML,ML,..", "lesion volume bucket edges in ml for sensitivity (default 0.5,5,50)",
+              &buckets)
+      .flag("--quiet", "print no table, only the summary", &quiet)
+      .epilog(
+          "Examples:\n"
+          "  lesionbench score --gt labels/ --pred team-a/predictions/\n"
+          "  lesionbench score --gt labels/ --pred preds/ --json scores.json --csv DSC_NSD_team-a.csv --lesion-wise\n\n"
+          "Exit codes: 0 the run completed (bad cases are recorded with their status), 2 it could not run.");
+  if (!args.parse(argc, argv)) return 0;
+  if (!(tolerance >= 0)) throw UsageError("--tolerance-mm must be >= 0");
+  if (threads < 0) throw UsageError("--threads must be >= 0");
+  if (connectivity != 6 && connectivity != 18 && connectivity != 26)
+    throw UsageError("--connectivity must be 6, 18 or 26, not " + std::to_string(connectivity));
+  st.case_settings.tolerance_mm = tolerance;
+  st.threads = threads;
+  st.geometry = geometry == "strict" ? GeometryMode::strict : GeometryMode::warn;
+  st.missing = missing == "skip" ? MissingMode::skip : MissingMode::zero;
+  st.lesion_wise = lesion_wise;
+  st.lesion.connectivity = connectivity;
+  if (!buckets.empty()) st.lesion.bucket_edges_ml = parse_edges(buckets);
+  if ((args.given("--connectivity") || args.given("--volume-buckets")) && !lesion_wise)
+    std::cerr << "lesionbench score: note: --connectivity and --volume-buckets apply only with --lesion-wise\n";
+
+  const bool tty = isatty(STDERR_FILENO);
+  ProgressFn progress;
+  if (tty)
+    progress = [](const CaseRecord& c, size_t done, size_t total) {
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s", done, total, c.name.c_str());
+      std::fflush(stderr);
+    };
+  ScoreSet set;
+  try {
+    set = score_folders(st, progress);
+  } catch (const UnusableInput& e) {
+    std::cerr << "lesionbench score: " << e.what() << "\n";
+    return 2;
+  }
+  if (tty) std::fprintf(stderr, "\r\033[K");
+
+  const ToolInfo tool{"lesionbench", version(), git_commit()};
+  if (!json_path.empty()) write_json_file(json_path, scores_to_json(set, tool));
+  if (!csv_path.empty()) {
+    std::ofstream out(csv_path, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + csv_path);
+    write_official_csv(out, set.cases);
+  }
+  for (const auto& w : set.warnings) std::cerr << "warning: " << w << "\n";
+  for (const auto& c : set.cases)
+    for (const auto& w : c.warnings) std::cerr << "warning: " << c.name << ": " << w << "\n";
+  if (json_path.empty() && csv_path.empty() && !quiet) print_table(set, std::cout);
+  print_summary(set, std::cout);
+  if (!json_path.empty()) std::cout << "wrote " << json_path << "\n";
+  if (!csv_path.empty()) std::cout << "wrote " << csv_path << "\n";
+  return 0;
+}
+
+}  // namespace lb::cli

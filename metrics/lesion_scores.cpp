@@ -1,0 +1,134 @@
+#include "metrics/lesion_scores.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "metrics/components.h"
+
+namespace lb {
+
+namespace {
+
+struct Link {
+  int32_t pred;
+  int64_t overlap;
+};
+
+Box merge(Box a, const Box& b) {
+  for (int d = 0; d < 3; ++d) {
+    a.lo[d] = std::min(a.lo[d], b.lo[d]);
+    a.hi[d] = std::max(a.hi[d], b.hi[d]);
+  }
+  return a;
+}
+
+// Shared voxels between every ground-truth and predicted component that touch, from their runs.
+std::vector<std::vector<Link>> links_of(const Components& g, const Components& p) {
+  std::unordered_map<uint64_t, int64_t> shared;
+  size_t a = 0, b = 0;
+  const size_t na = g.runs.size(), nb = p.runs.size();
+  while (a < na && b < nb) {
+    const Run& ra = g.runs[a];
+    const Run& rb = p.runs[b];
+    if (ra.row != rb.row) {
+      if (ra.row < rb.row) ++a; else ++b;
+      continue;
+    }
+    const int32_t lo = std::max(ra.x0, rb.x0), hi = std::min(ra.x1, rb.x1);
+    if (lo < hi) {
+      const uint64_t key = (static_cast<uint64_t>(g.run_label[a]) << 32) | static_cast<uint32_t>(p.run_label[b]);
+      shared[key] += hi - lo;
+    }
+    if (ra.x1 < rb.x1) ++a; else ++b;
+  }
+  std::vector<std::vector<Link>> links(static_cast<size_t>(g.count));
+  for (const auto& [key, n] : shared) links[key >> 32].push_back({static_cast<int32_t>(key & 0xffffffffu), n});
+  for (auto& l : links) std::sort(l.begin(), l.end(), [](const Link& x, const Link& y) { return x.pred < y.pred; });
+  return links;
+}
+
+}  // namespace
+
+LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings) {
+  Components g, p;
+  tbb::parallel_invoke([&] { g = label_components(gt, dims, settings.connectivity); },
+                       [&] { p = label_components(pred, dims, settings.connectivity); });
+  const auto links = links_of(g, p);
+  const double voxel_ml = spacing_mm[0] * spacing_mm[1] * spacing_mm[2] / 1000.0;
+
+  LesionWise lw;
+  lw.n_gt = g.count;
+  lw.n_pred = p.count;
+  std::vector<char> linked(static_cast<size_t>(p.count), 0);
+  for (const auto& l : links)
+    for (const Link& k : l) linked[k.pred] = 1;
+  for (int32_t q = 0; q < p.count; ++q) {
+    if (linked[q]) {
+      ++lw.linked_pred;
+    } else {
+      ++lw.fp;
+      lw.fp_voxels += p.voxels[q];
+    }
+  }
+
+  std::vector<Lesion> lesions(static_cast<size_t>(g.count));
+  tbb::parallel_for(tbb::blocked_range<int32_t>(0, g.count, 1), [&](const tbb::blocked_range<int32_t>& r) {
+    std::vector<uint8_t> gbuf, pbuf;
+    for (int32_t c = r.begin(); c < r.end(); ++c) {
+      Lesion& les = lesions[c];
+      les.voxels = g.voxels[c];
+      les.volume_ml = static_cast<double>(les.voxels) * voxel_ml;
+      les.bbox = g.boxes[c];
+      les.first_index = g.first_index[c];
+      const auto& lk = links[c];
+      les.linked_pred = static_cast<int>(lk.size());
+      les.detected = !lk.empty();
+      if (!les.detected) continue;
+      int64_t shared = 0;
+      Box box = g.boxes[c];
+      for (const Link& k : lk) {
+        shared += k.overlap;
+        les.pred_voxels += p.voxels[k.pred];
+        box = merge(box, p.boxes[k.pred]);
+      }
+      les.dsc = static_cast<double>(2 * shared) / static_cast<double>(les.voxels + les.pred_voxels);
+      // NSD on the box of g ∪ P(g), holding only g and its linked components.
+      const size_t n = static_cast<size_t>(box.voxels());
+      gbuf.assign(n, 0);
+      pbuf.assign(n, 0);
+      rasterize(g, c, box, gbuf.data());
+      for (const Link& k : lk) rasterize(p, k.pred, box, pbuf.data());
+      const std::array<int64_t, 3> bd = {box.size(0), box.size(1), box.size(2)};
+      les.nsd = surface_dice(count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), spacing_mm,
+                                           tolerance_mm),
+                             spacing_mm)
+                    .nsd();
+    }
+  });
+  std::sort(lesions.begin(), lesions.end(), [](const Lesion& a, const Lesion& b) {
+    return a.voxels != b.voxels ? a.voxels > b.voxels : a.first_index < b.first_index;
+  });
+  double sum_dsc = 0, sum_nsd = 0;
+  for (size_t i = 0; i < lesions.size(); ++i) {
+    lesions[i].id = static_cast<int>(i + 1);
+    sum_dsc += lesions[i].dsc;
+    sum_nsd += lesions[i].nsd;
+    if (lesions[i].detected) ++lw.tp; else ++lw.fn;
+  }
+  const int denom = lw.n_gt + lw.fp;
+  lw.dsc = denom == 0 ? 1.0 : sum_dsc / denom;
+  lw.nsd = denom == 0 ? 1.0 : sum_nsd / denom;
+  if (lw.n_gt > 0) lw.sensitivity = static_cast<double>(lw.tp) / lw.n_gt;
+  if (lw.n_pred > 0) lw.precision = static_cast<double>(lw.linked_pred) / lw.n_pred;
+  if (lw.tp + lw.fn + lw.fp > 0) lw.f1 = 2.0 * lw.tp / (2.0 * lw.tp + lw.fn + lw.fp);
+  lw.lesions = std::move(lesions);
+  return lw;
+}
+
+}  // namespace lb

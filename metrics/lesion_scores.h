@@ -1,0 +1,48 @@
+#pragma once
+// Lesion-wise scores and detection counts (lesionbench's own definition; see README "Lesion-wise scores").
+//  - Lesions: connected components of the ground truth; predicted components likewise.
+//  - A lesion g and a predicted component p are linked when they share a voxel.
+//  - P(g) = union of the predicted components linked to g (whole components).
+//    Empty: g is missed, DSC = NSD = 0. Else DSC = 2|g ∩ P(g)| / (|g| + |P(g)|) and
+//    NSD = surfel NSD of g against P(g) at the tolerance, no 0.2 gate, in the box of g ∪ P(g).
+//  - False positives: predicted components linked to no lesion.
+//  - Case score = sum of lesion scores / (lesions + false positives); 1 when both counts are 0.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "metrics/surface_dice.h"
+
+namespace lb {
+
+struct LesionSettings {
+  int connectivity = 26;                           // 6, 18 or 26
+  std::vector<double> bucket_edges_ml = {0.5, 5, 50};  // sensitivity buckets: < 0.5, 0.5-5, 5-50, >= 50 ml
+};
+
+struct Lesion {
+  int id = 0;               // 1 = largest; ties by smallest first voxel index
+  int64_t voxels = 0;
+  double volume_ml = 0;
+  Box bbox;                 // voxel box [lo, hi)
+  double dsc = 0, nsd = 0;
+  bool detected = false;
+  int linked_pred = 0;      // predicted components linked to this lesion
+  int64_t pred_voxels = 0;  // |P(g)|
+  int64_t first_index = 0;  // linear index of its first voxel in scan order
+};
+
+struct LesionWise {
+  double dsc = 0, nsd = 0;
+  int n_gt = 0, n_pred = 0, tp = 0, fn = 0, fp = 0;
+  int linked_pred = 0;  // predicted components linked to some lesion
+  std::optional<double> sensitivity, precision, f1;
+  int64_t fp_voxels = 0;
+  std::vector<Lesion> lesions;  // largest first
+};
+
+LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings);
+
+}  // namespace lb

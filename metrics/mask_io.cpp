@@ -1,0 +1,166 @@
+#include "metrics/mask_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+namespace lb {
+
+namespace {
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+// Offending values: the few most frequent, with counts, and the total.
+std::string describe_invalid(const std::map<double, int64_t>& bad, int64_t nan_count, int64_t total_bad) {
+  std::vector<std::pair<double, int64_t>> items(bad.begin(), bad.end());
+  std::sort(items.begin(), items.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  std::ostringstream s;
+  s << "labels must be 0 or 1, but " << total_bad << " voxel" << (total_bad == 1 ? " holds" : "s hold")
+    << " other values: ";
+  int shown = 0;
+  if (nan_count > 0) {
+    s << "NaN (" << nan_count << ")";
+    ++shown;
+  }
+  for (const auto& [value, count] : items) {
+    if (shown == 6) {
+      s << ", ...";
+      break;
+    }
+    s << (shown ? ", " : "") << format_value(value) << " (" << count << ")";
+    ++shown;
+  }
+  return s.str();
+}
+
+template <class T>
+bool convert(const uint8_t* raw, int64_t n, bool scaled, double slope, double inter, uint8_t* out,
+             std::map<double, int64_t>& bad, int64_t& nan_count, int64_t& total_bad) {
+  const T* v = reinterpret_cast<const T*>(raw);
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) {
+    T x;
+    std::memcpy(&x, v + i, sizeof(T));
+    const double d = scaled ? static_cast<double>(x) * slope + inter : static_cast<double>(x);
+    if (d == 0.0) {
+      out[i] = 0;
+    } else if (d == 1.0) {
+      out[i] = 1;
+    } else {
+      ok = false;
+      out[i] = 0;
+      ++total_bad;
+      if (std::isnan(d)) {
+        ++nan_count;
+      } else if (bad.size() < 4096 || bad.count(d)) {
+        ++bad[d];
+      }
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+MaskLoad mask_from_image(nifti::Image&& img) {
+  MaskLoad r;
+  const nifti::Header& h = img.header;
+  const int nd = h.effective_ndim();
+  if (nd != 3) {
+    std::ostringstream s;
+    s << "image is " << h.ndim() << "-D (";
+    for (int d = 1; d <= h.ndim(); ++d) s << (d > 1 ? "x" : "") << h.dim[d];
+    s << "), a 3-D label volume is required";
+    r.status = MaskStatus::read_error;
+    r.message = s.str();
+    return r;
+  }
+  if (h.ndim() > 3) r.warnings.push_back("trailing singleton axes dropped (dim[0] = " + std::to_string(h.ndim()) + ")");
+  Mask& m = r.mask;
+  m.dims = h.dims3();
+  m.geometry = nifti::geometry_of(h);
+  m.spacing_mm = m.geometry.spacing_mm;
+  for (double s : m.spacing_mm) {
+    if (!(s > 0) || !std::isfinite(s)) {
+      r.status = MaskStatus::read_error;
+      r.message = "invalid voxel spacing " + m.geometry.describe();
+      return r;
+    }
+  }
+  const int64_t n = h.voxel_count();
+  const bool scaled = h.has_scaling();
+  if (scaled) {
+    std::ostringstream s;
+    s << "scl_slope " << h.scl_slope << " and scl_inter " << h.scl_inter << " applied to the stored values";
+    r.warnings.push_back(s.str());
+  }
+  if (h.datatype == nifti::kUInt8 && !scaled) {
+    // Fast path for the usual file: count byte values, keep the buffer.
+    std::array<int64_t, 256> hist{};
+    const uint8_t* p = img.data.data();
+    for (int64_t i = 0; i < n; ++i) ++hist[p[i]];
+    int64_t total_bad = 0;
+    std::map<double, int64_t> bad;
+    for (int v = 2; v < 256; ++v)
+      if (hist[v]) {
+        bad[v] = hist[v];
+        total_bad += hist[v];
+      }
+    m.voxels = std::move(img.data);
+    if (total_bad) {
+      r.status = MaskStatus::invalid_labels;
+      r.message = describe_invalid(bad, 0, total_bad);
+      std::replace_if(m.voxels.begin(), m.voxels.end(), [](uint8_t v) { return v > 1; }, uint8_t{0});
+    }
+    return r;
+  }
+  m.voxels.resize(static_cast<size_t>(n));
+  std::map<double, int64_t> bad;
+  int64_t nan_count = 0, total_bad = 0;
+  const double slope = h.scl_slope, inter = h.scl_inter;
+  const uint8_t* raw = img.data.data();
+  uint8_t* out = m.voxels.data();
+  bool ok = true;
+  switch (h.datatype) {
+    case nifti::kUInt8: ok = convert<uint8_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kInt8: ok = convert<int8_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kInt16: ok = convert<int16_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kUInt16: ok = convert<uint16_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kInt32: ok = convert<int32_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kUInt32: ok = convert<uint32_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kInt64: ok = convert<int64_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kUInt64: ok = convert<uint64_t>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kFloat32: ok = convert<float>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    case nifti::kFloat64: ok = convert<double>(raw, n, scaled, slope, inter, out, bad, nan_count, total_bad); break;
+    default:
+      r.status = MaskStatus::read_error;
+      r.message = std::string("unsupported datatype ") + nifti::datatype_name(h.datatype);
+      return r;
+  }
+  if (!ok) {
+    r.status = MaskStatus::invalid_labels;
+    r.message = describe_invalid(bad, nan_count, total_bad);
+  }
+  return r;
+}
+
+MaskLoad load_mask(const std::string& path) {
+  try {
+    return mask_from_image(nifti::read_image(path));
+  } catch (const std::exception& e) {
+    MaskLoad r;
+    r.status = MaskStatus::read_error;
+    r.message = e.what();
+    return r;
+  }
+}
+
+}  // namespace lb

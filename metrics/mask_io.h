@@ -1,0 +1,38 @@
+#pragma once
+// Label volumes for scoring: read once, checked once, held as 0/1 bytes.
+// Problems become a status and a message, never an exception, so one bad file cannot end a run.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "metrics/nifti.h"
+
+namespace lb {
+
+struct Mask {
+  std::array<int64_t, 3> dims{};
+  std::array<double, 3> spacing_mm{};  // |pixdim[1..3]|, float32 values as nibabel's get_zooms() gives them
+  nifti::Geometry geometry;
+  std::vector<uint8_t> voxels;         // 0 or 1, index i + n_i*(j + n_j*k)
+  int64_t size() const { return dims[0] * dims[1] * dims[2]; }
+};
+
+enum class MaskStatus { ok, read_error, invalid_labels };
+
+struct MaskLoad {
+  MaskStatus status = MaskStatus::ok;
+  std::string message;                // why it is not ok, without the file name
+  std::vector<std::string> warnings;  // ok but worth knowing (singleton axes dropped, scaling applied)
+  Mask mask;
+};
+
+// Reads a .nii/.nii.gz label file. Accepted: any supported datatype whose values (after scl_slope and
+// scl_inter) are exactly 0 or 1, in 3-D or with trailing singleton axes. Anything else is invalid_labels
+// (with the offending values listed) or read_error (with the reason).
+MaskLoad load_mask(const std::string& path);
+
+// Converts decoded voxels to 0/1, listing the values that are neither. Exposed for tests.
+MaskLoad mask_from_image(nifti::Image&& image);
+
+}  // namespace lb

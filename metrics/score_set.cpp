@@ -1,0 +1,343 @@
+#include "metrics/score_set.h"
+
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "metrics/mask_io.h"
+
+namespace fs = std::filesystem;
+
+namespace lb {
+
+const char* status_name(CaseStatus s) {
+  switch (s) {
+    case CaseStatus::ok: return "ok";
+    case CaseStatus::missing: return "missing";
+    case CaseStatus::shape_mismatch: return "shape_mismatch";
+    case CaseStatus::geometry_mismatch: return "geometry_mismatch";
+    case CaseStatus::invalid_labels: return "invalid_labels";
+    case CaseStatus::read_error: return "read_error";
+  }
+  return "read_error";
+}
+
+std::optional<CaseStatus> parse_status(const std::string& name) {
+  for (CaseStatus s : kAllStatuses)
+    if (name == status_name(s)) return s;
+  return std::nullopt;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> nifti_names(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (ends_with(name, ".nii.gz") && !name.starts_with(".")) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string shape_text(const std::array<int64_t, 3>& d) {
+  return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]);
+}
+
+}  // namespace
+
+std::string geometry_difference(const nifti::Geometry& a, const nifti::Geometry& b, const GeometryTolerance& tol) {
+  std::vector<std::string> what;
+  for (int d = 0; d < 3; ++d) {
+    const double scale = std::max(a.spacing_mm[d], b.spacing_mm[d]);
+    if (std::fabs(a.spacing_mm[d] - b.spacing_mm[d]) > tol.spacing_rel * scale) {
+      what.push_back("spacing");
+      break;
+    }
+  }
+  const double min_spacing = std::min({a.spacing_mm[0], a.spacing_mm[1], a.spacing_mm[2]});
+  for (int d = 0; d < 3; ++d)
+    if (std::fabs(a.origin_mm[d] - b.origin_mm[d]) > tol.origin_voxels * min_spacing) {
+      what.push_back("origin");
+      break;
+    }
+  for (int i = 0; i < 9; ++i)
+    if (std::fabs(a.direction[i] - b.direction[i]) > tol.direction) {
+      what.push_back("direction");
+      break;
+    }
+  if (what.empty()) return {};
+  std::string s = "geometry differs (";
+  for (size_t i = 0; i < what.size(); ++i) s += (i ? ", " : "") + what[i];
+  s += "): ground truth " + a.describe() + "; prediction " + b.describe();
+  return s;
+}
+
+CaseRecord score_files(const std::string& name, const std::string& gt_path, const std::string& pred_path,
+                       const ScoreSettings& settings) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CaseRecord rec;
+  rec.name = name;
+  auto finish = [&](CaseRecord& r) -> CaseRecord& {
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.status != CaseStatus::ok) {
+      r.dsc = r.nsd = r.nsd_ungated = 0.0;
+      if (settings.lesion_wise)
+        r.warnings.push_back(std::string("no lesion-wise scores: case status is ") + status_name(r.status));
+    }
+    return r;
+  };
+  if (!fs::exists(pred_path)) {
+    rec.status = CaseStatus::missing;
+    rec.message = "no prediction: " + pred_path + " does not exist (scored 0, 0)";
+    return finish(rec);
+  }
+  MaskLoad gt, pred;
+  // Both files at once: inflate is single-threaded, and the other core is otherwise idle on small sets.
+  tbb::parallel_invoke([&] { gt = load_mask(gt_path); }, [&] { pred = load_mask(pred_path); });
+  for (auto& w : gt.warnings) rec.warnings.push_back("ground truth: " + w);
+  for (auto& w : pred.warnings) rec.warnings.push_back("prediction: " + w);
+  if (gt.status == MaskStatus::ok || gt.status == MaskStatus::invalid_labels) {
+    rec.dims = gt.mask.dims;
+    rec.spacing_mm = gt.mask.spacing_mm;
+  }
+  if (gt.status == MaskStatus::read_error) {
+    rec.status = CaseStatus::read_error;
+    rec.message = "ground truth " + gt_path + ": " + gt.message;
+    return finish(rec);
+  }
+  if (gt.status == MaskStatus::invalid_labels) {
+    rec.status = CaseStatus::invalid_labels;
+    rec.message = "ground truth " + gt_path + " is invalid: " + gt.message;
+    return finish(rec);
+  }
+  if (pred.status == MaskStatus::read_error) {
+    rec.status = CaseStatus::read_error;
+    rec.message = "prediction " + pred_path + ": " + pred.message;
+    return finish(rec);
+  }
+  if (pred.status == MaskStatus::invalid_labels) {
+    rec.status = CaseStatus::invalid_labels;
+    rec.message = "prediction " + pred_path + ": " + pred.message + " (scored 0, 0)";
+    return finish(rec);
+  }
+  if (gt.mask.dims != pred.mask.dims) {
+    rec.status = CaseStatus::shape_mismatch;
+    rec.message = "prediction shape " + shape_text(pred.mask.dims) + " differs from ground truth shape " +
+                  shape_text(gt.mask.dims) + " (scored 0, 0)";
+    return finish(rec);
+  }
+  const std::string geo = geometry_difference(gt.mask.geometry, pred.mask.geometry, settings.geometry_tolerance);
+  if (!geo.empty()) {
+    if (settings.geometry == GeometryMode::strict) {
+      rec.status = CaseStatus::geometry_mismatch;
+      rec.message = "prediction " + geo + " (scored 0, 0 under --geometry strict)";
+      return finish(rec);
+    }
+    rec.warnings.push_back("prediction " + geo + "; scored on the ground truth's grid as the official scorer does");
+  }
+  const Mask& g = gt.mask;
+  const CaseScores s = score_case(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm, settings.case_settings);
+  rec.status = CaseStatus::ok;
+  rec.dsc = s.dsc;
+  rec.nsd = s.nsd;
+  rec.nsd_ungated = s.nsd_ungated;
+  rec.rule = rule_name(s.rule);
+  rec.gt_voxels = s.overlap.gt_voxels;
+  rec.pred_voxels = s.overlap.pred_voxels;
+  rec.overlap_voxels = s.overlap.both_voxels;
+  const double voxel_ml = g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2] / 1000.0;
+  rec.gt_volume_ml = static_cast<double>(rec.gt_voxels) * voxel_ml;
+  rec.pred_volume_ml = static_cast<double>(rec.pred_voxels) * voxel_ml;
+  if (s.rule == Rule::computed || s.rule == Rule::below_dsc_gate) rec.surface = s.surface;
+  if (settings.lesion_wise)
+    rec.lesion_wise = score_lesions(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm,
+                                    settings.case_settings.tolerance_mm, settings.lesion);
+  return finish(rec);
+}
+
+ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto* dir : {&settings.gt_dir, &settings.pred_dir}) {
+    std::error_code ec;
+    if (!fs::is_directory(*dir, ec))
+      throw UnusableInput((dir == &settings.gt_dir ? "ground-truth folder " : "prediction folder ") + *dir +
+                          " does not exist or is not a folder");
+  }
+  ScoreSet set;
+  set.settings = settings;
+  const auto gt_names = nifti_names(settings.gt_dir);
+  if (gt_names.empty()) throw UnusableInput("no *.nii.gz files in the ground-truth folder " + settings.gt_dir);
+  const auto pred_names = nifti_names(settings.pred_dir);
+  const std::set<std::string> gt_set(gt_names.begin(), gt_names.end());
+  for (const auto& p : pred_names)
+    if (!gt_set.count(p))
+      set.warnings.push_back("prediction " + p + " has no ground truth in " + settings.gt_dir + "; not scored");
+
+  std::vector<std::string> names;
+  for (const auto& n : gt_names) {
+    if (settings.missing == MissingMode::skip && !fs::exists(fs::path(settings.pred_dir) / n)) {
+      set.warnings.push_back("prediction " + n + " is missing; skipped (--missing skip, as the official scorer does)");
+      continue;
+    }
+    names.push_back(n);
+  }
+  set.cases.resize(names.size());
+  // Largest files first keeps both cores busy to the end.
+  std::vector<size_t> order(names.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<uintmax_t> bytes(names.size(), 0);
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::error_code ec;
+    bytes[i] = fs::file_size(fs::path(settings.gt_dir) / names[i], ec);
+    const auto pb = fs::file_size(fs::path(settings.pred_dir) / names[i], ec);
+    if (!ec) bytes[i] += pb;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bytes[a] > bytes[b]; });
+
+  std::mutex lock;
+  size_t done = 0;
+  const int threads = settings.threads > 0 ? settings.threads : tbb::this_task_arena::max_concurrency();
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, order.size(), [&](size_t oi) {
+      const size_t i = order[oi];
+      CaseRecord rec;
+      // Isolation: a thread waiting inside one case must not pick up another whole case,
+      // which would hold more volumes in memory than there are threads.
+      tbb::this_task_arena::isolate([&] {
+        try {
+          rec = score_files(names[i], (fs::path(settings.gt_dir) / names[i]).string(),
+                            (fs::path(settings.pred_dir) / names[i]).string(), settings);
+        } catch (const std::exception& e) {
+          rec = CaseRecord{};
+          rec.name = names[i];
+          rec.status = CaseStatus::read_error;
+          rec.message = std::string("could not be scored: ") + e.what();
+        }
+      });
+      std::lock_guard<std::mutex> g(lock);
+      set.cases[i] = std::move(rec);
+      ++done;
+      if (progress) progress(set.cases[i], done, names.size());
+    });
+  });
+  set.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return set;
+}
+
+namespace {
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+}  // namespace
+
+Summary summarize(const std::vector<CaseRecord>& cases) {
+  Summary s;
+  s.n_cases = cases.size();
+  if (cases.empty()) return s;
+  std::vector<double> dsc, nsd;
+  double sum_dsc = 0, sum_nsd = 0, sum_dsc_r = 0, sum_nsd_r = 0, sum_ung = 0;
+  for (const auto& c : cases) {
+    dsc.push_back(c.dsc);
+    nsd.push_back(c.nsd);
+    sum_dsc += c.dsc;
+    sum_nsd += c.nsd;
+    sum_dsc_r += round4(c.dsc);
+    sum_nsd_r += round4(c.nsd);
+    sum_ung += c.nsd_ungated;
+    for (size_t k = 0; k < kAllStatuses.size(); ++k)
+      if (kAllStatuses[k] == c.status) ++s.status_counts[k];
+  }
+  const double n = static_cast<double>(cases.size());
+  s.mean_dsc = sum_dsc / n;
+  s.mean_nsd = sum_nsd / n;
+  s.mean_dsc_rounded = sum_dsc_r / n;
+  s.mean_nsd_rounded = sum_nsd_r / n;
+  s.mean_nsd_ungated = sum_ung / n;
+  s.median_dsc = median(dsc);
+  s.median_nsd = median(nsd);
+  return s;
+}
+
+namespace {
+std::string ml_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+}  // namespace
+
+LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std::vector<double>& edges) {
+  LesionSummary s;
+  std::vector<double> lo{0.0}, hi;
+  for (double e : edges) {
+    hi.push_back(e);
+    lo.push_back(e);
+  }
+  hi.push_back(std::numeric_limits<double>::infinity());
+  for (size_t b = 0; b < lo.size(); ++b) {
+    LesionBucket bucket;
+    bucket.min_ml = lo[b];
+    bucket.max_ml = hi[b];
+    if (b == 0) bucket.label = "<" + ml_text(hi[b]) + " ml";
+    else if (b + 1 == lo.size()) bucket.label = ">=" + ml_text(lo[b]) + " ml";
+    else bucket.label = ml_text(lo[b]) + "-" + ml_text(hi[b]) + " ml";
+    s.buckets.push_back(bucket);
+  }
+  double sum_dsc = 0, sum_nsd = 0;
+  for (const auto& c : cases) {
+    if (!c.lesion_wise) continue;
+    const LesionWise& lw = *c.lesion_wise;
+    ++s.n_cases;
+    sum_dsc += lw.dsc;
+    sum_nsd += lw.nsd;
+    s.n_gt += lw.n_gt;
+    s.n_pred += lw.n_pred;
+    s.tp += lw.tp;
+    s.fn += lw.fn;
+    s.fp += lw.fp;
+    s.linked_pred += lw.linked_pred;
+    if (lw.n_gt == 0) {
+      ++s.healthy_cases;
+      if (lw.fp > 0) ++s.healthy_cases_with_fp;
+      s.fp_on_healthy += lw.fp;
+    }
+    for (const auto& l : lw.lesions)
+      for (auto& b : s.buckets)
+        if (l.volume_ml >= b.min_ml && l.volume_ml < b.max_ml) {
+          ++b.n_lesions;
+          if (l.detected) ++b.detected;
+          break;
+        }
+  }
+  for (auto& b : s.buckets)
+    if (b.n_lesions) b.sensitivity = static_cast<double>(b.detected) / b.n_lesions;
+  if (s.n_cases) {
+    s.mean_dsc = sum_dsc / static_cast<double>(s.n_cases);
+    s.mean_nsd = sum_nsd / static_cast<double>(s.n_cases);
+  }
+  if (s.n_gt) s.sensitivity = static_cast<double>(s.tp) / s.n_gt;
+  if (s.n_pred) s.precision = static_cast<double>(s.linked_pred) / s.n_pred;
+  if (s.tp + s.fn + s.fp) s.f1 = 2.0 * s.tp / (2.0 * s.tp + s.fn + s.fp);
+  return s;
+}
+
+}  // namespace lb

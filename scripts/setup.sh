@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lesionbench needs (only those missing) and builds it into build/ (Release).
+#   bash scripts/setup.sh              packages + build
+#   bash scripts/setup.sh --deps-only  packages only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  cmake ninja-build g++ pkg-config git                 # build
+  libeigen3-dev libtbb-dev nlohmann-json3-dev          # libraries
+  libboost-dev libboost-filesystem-dev libdeflate-dev libisal-dev
+  catch2 libinsighttoolkit5-dev                        # tests (ITK: an independent NIfTI reader to check ours)
+  podman runc busybox-static                           # container contestants and their tests
+  chromium                                             # rendering checks of the HTML leaderboard
+)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)   # the HTML report's charting library
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Front-end packages for the HTML report, from the committed lockfile.
+if [ -f reports/web/package-lock.json ] && [ ! -d reports/web/node_modules ]; then
+  (cd reports/web && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+[ "${1:-}" = "--deps-only" ] && exit 0
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"

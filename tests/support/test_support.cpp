@@ -1,0 +1,80 @@
+#include "tests/support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace lb::test {
+
+TempDir::TempDir(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  const fs::path root = fs::path(LB_BINARY_DIR) / "test-tmp";
+  fs::create_directories(root);
+  path_ = root / (tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  const char* keep = std::getenv("LB_KEEP_TEMP");
+  if (keep && std::string(keep) == "1") return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::optional<fs::path> shared_path(const std::string& sub) {
+  const fs::path p = fs::path(LB_SHARED_DIR) / sub;
+  if (fs::exists(p)) return p;
+  return std::nullopt;
+}
+
+void Vol::box(std::array<int64_t, 3> lo, std::array<int64_t, 3> hi, uint8_t value) {
+  for (int64_t k = lo[2]; k < hi[2]; ++k)
+    for (int64_t j = lo[1]; j < hi[1]; ++j)
+      for (int64_t i = lo[0]; i < hi[0]; ++i) at(i, j, k) = value;
+}
+
+void write_mask(const std::string& path, const Vol& vol, std::array<double, 3> spacing_mm,
+                std::array<double, 3> origin_mm) {
+  const auto h = nifti::make_header(vol.dims, spacing_mm, origin_mm);
+  nifti::write_image(path, h, vol.v.data(), 1);
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CommandResult run_command(const std::string& command_line) {
+  TempDir tmp("cmd");
+  const std::string out = tmp / "stdout", err = tmp / "stderr";
+  const std::string full = command_line + " >" + shell_quote(out) + " 2>" + shell_quote(err);
+  const int status = std::system(full.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+CommandResult run_cli(const std::string& args) { return run_command(shell_quote(LB_CLI) + " " + args); }
+
+}  // namespace lb::test
