@@ -1,0 +1,62 @@
+#pragma once
+// Training a model from folders of <Case>_0000.nii.gz images and <Case>.nii.gz masks.
+//
+// 1. Every case is moved to the working grid; its mask becomes a lesion fraction per working voxel.
+// 2. Training voxels are drawn per case from the candidates in three strata: lesion, background within
+//    near_mm of the lesion (where the boundary is decided) and the rest; each row is weighted by its
+//    stratum's size over its sample, and each case carries the same total weight.
+// 3. Stage 1 learns from the image features. With two stages, stage 1 is also trained K times on K-1
+//    folds of the cases to give out-of-fold probability maps, and stage 2 learns from the image features
+//    plus the context features of those maps (auto-context without the optimism of in-sample maps).
+//    With tuning, the last stage's out-of-fold maps choose the threshold and the component rule.
+// 4. Cases held out (holdout fraction) are segmented with the final model and scored (DSC) at the end.
+// Everything random draws from the seed, so the same command on the same data gives the same model.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "baseline/model.h"
+
+namespace lb::baseline {
+
+struct TrainSettings {
+  std::vector<std::pair<std::string, std::string>> sources;  // (images dir, labels dir) pairs
+  std::string classifier = "gbdt";                           // gbdt | logistic
+  int stages = 2;
+  FeatureSettings features;
+  ContextSettings context;
+  Postprocess post;
+  GbdtParams gbdt;
+  int64_t lesion_per_case = 5000, near_per_case = 5000, far_per_case = 5000;
+  double near_mm = 10;
+  int folds = 3;         // for the out-of-fold stage-1 maps
+  double holdout = 0.2;  // fraction of cases kept out of training and scored at the end
+  // Choose post.threshold and post.keep_relative_mass by the mean DSC of out-of-fold maps of the training
+  // cases (nested inside training, so a held-out or cross-validation score stays honest).
+  bool tune_post = true;
+  std::vector<double> tune_thresholds{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5};
+  std::vector<double> tune_keep_relative_mass{0.0, 0.1, 0.3};  // never 1: several lesions must stay possible
+  uint64_t seed = 1;
+  std::string command_line;  // stored in the model's provenance
+};
+
+struct CasePair {
+  std::string name, image, label;
+};
+// Image/mask pairs of a source; images without a mask are listed in `unmatched`.
+std::vector<CasePair> list_pairs(const std::string& images_dir, const std::string& labels_dir,
+                                 std::vector<std::string>* unmatched = nullptr);
+
+struct TrainReport {
+  std::vector<std::pair<std::string, double>> holdout_dsc;  // case, DSC
+  double holdout_mean_dsc = -1;
+};
+
+Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report = nullptr);
+
+// Dice of two 0/1 masks of the same size (1 when both are empty).
+double dice(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b);
+
+}  // namespace lb::baseline

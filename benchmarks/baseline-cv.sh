@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Cross-validated accuracy of the baseline segmenter on real CT (../shared/data/sts-ct, 24 cases).
+# Cases (sorted by name) go round-robin into K folds; for each fold a model is trained on the other folds
+# (plus any --extra training source, e.g. phantoms), the fold's cases are predicted, and finally all held-out
+# predictions are scored at once with `lesionbench score`. With --method threshold no training happens:
+# the fixed HU-window model is run the same way.
+#
+#   benchmarks/baseline-cv.sh [--out DIR] [--folds K] [--data DIR] [--extra IMAGES LABELS]
+#                             [--method trained|threshold] [--predict-post JSON] [-- TRAIN_OR_THRESHOLD_OPTIONS...]
+# Prints the mean case DSC and NSD; the scores are in DIR/scores.json. Runs under nice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/baseline-cv
+folds=4
+data=../shared/data/sts-ct
+method=trained
+extra=()
+post=()
+while (($#)); do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --folds) folds=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --extra) extra+=(--images "$(realpath "$2")" --labels "$(realpath "$3")"); shift 3 ;;
+    --method) method=$2; shift 2 ;;
+    --predict-post) post=(--postprocess "$2"); shift 2 ;;
+    --) shift; break ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+bin=build/baseline/lesionbench-baseline
+lb=build/cli/lesionbench
+[ -x "$bin" ] && [ -x "$lb" ] || { echo "build first (bash scripts/setup.sh)" >&2; exit 2; }
+[ -d "$data/images" ] || { echo "no data at $data" >&2; exit 2; }
+data=$(realpath "$data")
+
+rm -rf "$out"
+mkdir -p "$out/pred" "$out/bin"
+# A copy of the programs, so a rebuild during the run cannot mix versions.
+cp "$bin" "$lb" "$out/bin/"
+bin=$out/bin/lesionbench-baseline
+lb=$out/bin/lesionbench
+mapfile -t cases < <(cd "$data/images" && ls *_0000.nii.gz | sed 's/_0000.nii.gz$//' | sort)
+start=$(date +%s)
+for ((f = 0; f < folds; f++)); do
+  d=$out/fold$f
+  mkdir -p "$d/train/images" "$d/train/labels" "$d/test/images" "$d/test/labels"
+  for i in "${!cases[@]}"; do
+    c=${cases[$i]}
+    side=train
+    ((i % folds == f)) && side=test
+    ln -s "$data/images/${c}_0000.nii.gz" "$d/$side/images/"
+    ln -s "$data/labels/$c.nii.gz" "$d/$side/labels/"
+  done
+  if [ "$method" = threshold ]; then
+    nice "$bin" threshold-model --model "$d/model.json" "$@" 2>"$d/train.log"
+  else
+    nice "$bin" train --images "$d/train/images" --labels "$d/train/labels" "${extra[@]}" --holdout 0 \
+      --model "$d/model.json" "$@" >"$d/train.log" 2>&1 || { tail "$d/train.log"; exit 1; }
+  fi
+  nice "$bin" predict --input "$d/test/images" --output "$out/pred" --model "$d/model.json" "${post[@]}" \
+    2>"$d/predict.log" || { cat "$d/predict.log"; exit 1; }
+  echo "fold $((f + 1))/$folds done ($(($(date +%s) - start)) s)" >&2
+done
+"$lb" score --gt "$data/labels" --pred "$out/pred" --json "$out/scores.json" --quiet >"$out/score.txt"
+/usr/bin/env python3 - "$out/scores.json" <<'PY' 2>/dev/null || cat "$out/score.txt"
+import json, sys
+s = json.load(open(sys.argv[1]))
+cases = s["cases"]
+d = [c["dsc"] for c in cases]
+n = [c["nsd"] for c in cases]
+print("cases %d  mean DSC %.4f  mean NSD %.4f  min DSC %.4f" % (len(d), sum(d) / len(d), sum(n) / len(n), min(d)))
+print(" ".join("%s:%.2f" % (c["case"].replace(".nii.gz", ""), c["dsc"]) for c in cases))
+PY
+echo "total $(($(date +%s) - start)) s" >&2

@@ -1,0 +1,49 @@
+// The container path: baseline/build-image.sh builds the FLARE contestant image FROM scratch, and the image
+// run the way the organisers run it (/bin/bash -c "sh predict.sh", no network, read-only inputs) writes the
+// same masks as the binary. Skipped with a WARN where podman does not work on the machine.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <sstream>
+
+#include "baseline/phantom.h"
+#include "tests/support/test_support.h"
+
+namespace fs = std::filesystem;
+using lb::test::shell_quote;
+
+TEST_CASE("the contestant image follows the FLARE contract and predicts like the binary") {
+  if (lb::test::run_command("podman info >/dev/null 2>&1").exit_code != 0) {
+    WARN("skipped: podman does not work on this machine");
+    return;
+  }
+  lb::test::TempDir dir("bl-image");
+  lb::baseline::PhantomOptions o;
+  o.matrix = 64;
+  std::ostringstream log;
+  lb::baseline::write_phantom_set(dir.path().string(), 2, 31, o, log);
+
+  const std::string tag = "lesionbench-baseline-test:" + dir.path().filename().string();
+  const auto build = lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +
+                                           " --engine podman --build " + shell_quote(LB_BINARY_DIR) + " --tag " + tag);
+  INFO(build.out << build.err);
+  REQUIRE(build.exit_code == 0);
+
+  fs::create_directories(dir.path() / "out");
+  const auto run = lb::test::run_command("podman run --rm --network none -m 2g -v " + shell_quote(dir / "imagesTs") +
+                                         ":/workspace/inputs:ro -v " + shell_quote(dir / "out") +
+                                         ":/workspace/outputs " + tag + " /bin/bash -c \"sh predict.sh\"");
+  lb::test::run_command("podman rmi -f " + tag + " >/dev/null 2>&1");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+
+  const auto host = lb::test::run_command(shell_quote(LB_BASELINE_CLI) + " predict --input " + shell_quote(dir / "imagesTs") +
+                                          " --output " + shell_quote(dir / "host"));
+  REQUIRE(host.exit_code == 0);
+  for (const char* c : {"Phantom_001.nii.gz", "Phantom_002.nii.gz"}) {
+    REQUIRE(fs::exists(dir / (std::string("out/") + c)));
+    const auto a = lb::nifti::read_image(dir / (std::string("out/") + c));
+    const auto b = lb::nifti::read_image(dir / (std::string("host/") + c));
+    CHECK(a.data == b.data);
+    CHECK(lb::nifti::geometry_of(a.header).describe() == lb::nifti::geometry_of(b.header).describe());
+  }
+}

@@ -1,0 +1,191 @@
+// predict end to end: a model trained on phantoms finds their lesions and leaves healthy phantoms empty;
+// written masks keep the input's exact geometry whatever its type, scaling and orientation; bad inputs
+// are named with their problem while the other cases are still written.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "baseline/phantom.h"
+#include "baseline/segmenter.h"
+#include "baseline/train.h"
+#include "tests/support/test_support.h"
+
+using namespace lb::baseline;
+namespace fs = std::filesystem;
+using lb::test::shell_quote;
+
+namespace {
+
+lb::test::CommandResult baseline_cli(const std::string& args) {
+  return lb::test::run_command(shell_quote(LB_BASELINE_CLI) + " " + args);
+}
+
+void write_phantoms(const fs::path& dir, uint64_t seed, int cases, int matrix) {
+  PhantomOptions o;
+  o.matrix = matrix;
+  std::ostringstream log;
+  write_phantom_set(dir.string(), cases, seed, o, log);
+}
+
+std::vector<uint8_t> read_u8(const std::string& path) {
+  const auto im = lb::nifti::read_image(path);
+  REQUIRE(im.header.datatype == lb::nifti::kUInt8);
+  return im.data;
+}
+
+}  // namespace
+
+TEST_CASE("a model trained on phantoms finds the lesions of new phantoms and leaves healthy ones empty") {
+  lb::test::TempDir dir("bl-train");
+  write_phantoms(dir.path() / "train", 101, 12, 128);
+  write_phantoms(dir.path() / "test", 202, 8, 128);
+  TrainSettings s;
+  s.sources = {{(dir.path() / "train/imagesTs").string(), (dir.path() / "train/labelsTs").string()}};
+  s.stages = 1;
+  s.gbdt.trees = 60;
+  s.lesion_per_case = s.near_per_case = s.far_per_case = 3000;
+  s.holdout = 0;
+  std::ostringstream log;
+  const Model m = train_model(s, log);
+  m.save(dir / "model.json");
+
+  const auto r = baseline_cli("predict --input " + shell_quote(dir / "test/imagesTs") + " --output " +
+                              shell_quote(dir / "pred") + " --model " + shell_quote(dir / "model.json"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  double sum = 0;
+  int lesion_cases = 0;
+  for (int i = 1; i <= 8; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "Phantom_%03d.nii.gz", i);
+    const auto pred = read_u8(dir / ("pred/" + std::string(name)));
+    const auto truth = read_u8(dir / ("test/labelsTs/" + std::string(name)));
+    const int64_t truth_voxels = std::count(truth.begin(), truth.end(), 1);
+    const double d = dice(pred, truth);
+    INFO(name << " DSC " << d);
+    if (truth_voxels == 0) {
+      CHECK(std::count(pred.begin(), pred.end(), 1) == 0);  // healthy: empty
+    } else {
+      sum += d;
+      ++lesion_cases;
+    }
+  }
+  INFO("mean DSC on lesion phantoms " << sum / lesion_cases);
+  CHECK(sum / lesion_cases >= 0.5);  // floor; the shipped model scores higher, see docs/baseline.md
+}
+
+TEST_CASE("written masks keep the input's grid, orientation and file name, for any voxel type and scaling") {
+  lb::test::TempDir dir("bl-geom");
+  PhantomOptions o;
+  o.matrix = 64;
+  const Phantom p = make_phantom(7, 1, o);
+  fs::create_directories(dir.path() / "in");
+
+  // The same scan twice: int16 as generated, and float32 stored as (HU + 1000) / 2 with scl_slope 2,
+  // scl_inter -1000, an oblique rotation and an odd origin. Both must give the same mask.
+  lb::nifti::write_image(dir / "in/A_0000.nii.gz", p.header, p.ct.data());
+  lb::nifti::Header h = lb::nifti::make_header(p.header.dims3(), {p.header.pixdim[1], p.header.pixdim[2], p.header.pixdim[3]},
+                                               {-12.5, 30.25, 101.0},
+                                               {0.8, -0.6, 0, 0.6, 0.8, 0, 0, 0, 1}, lb::nifti::kFloat32);
+  h.scl_slope = 2;
+  h.scl_inter = -1000;
+  std::vector<float> raw(p.ct.size());
+  for (size_t t = 0; t < raw.size(); ++t) raw[t] = (p.ct[t] + 1000.0f) / 2.0f;
+  lb::nifti::write_image(dir / "in/B_0000.nii.gz", h, raw.data());
+
+  const auto r = baseline_cli("predict --input " + shell_quote(dir / "in") + " --output " + shell_quote(dir / "out"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const char* c : {"A", "B"}) {
+    const auto in = lb::nifti::read_header(dir / (std::string("in/") + c + "_0000.nii.gz"));
+    const auto out = lb::nifti::read_image(dir / (std::string("out/") + c + ".nii.gz"));
+    CHECK(out.header.datatype == lb::nifti::kUInt8);
+    CHECK(lb::nifti::geometry_of(out.header).describe() == lb::nifti::geometry_of(in).describe());
+    CHECK(out.header.dims3() == in.dims3());
+    CHECK(out.header.qform_code == in.qform_code);
+    CHECK(out.header.sform_code == in.sform_code);
+    CHECK(out.header.affine() == in.affine());
+    CHECK(!out.header.has_scaling());
+    for (uint8_t v : out.data) REQUIRE(v <= 1);
+  }
+  CHECK(read_u8(dir / "out/A.nii.gz") == read_u8(dir / "out/B.nii.gz"));
+  CHECK(!fs::exists(dir / "out/A_0000.nii.gz"));
+}
+
+TEST_CASE("bad inputs are named with their problem, and the other cases are still written") {
+  lb::test::TempDir dir("bl-bad");
+  const fs::path in = dir.path() / "in";
+  fs::create_directories(in);
+  PhantomOptions o;
+  o.matrix = 48;
+  const Phantom p = make_phantom(9, 1, o);
+  lb::nifti::write_image((in / "Good_0000.nii.gz").string(), p.header, p.ct.data());
+
+  lb::nifti::Header flat = lb::nifti::make_header({48, 48, 1}, {1, 1, 1}, {}, {1, 0, 0, 0, 1, 0, 0, 0, 1}, lb::nifti::kInt16);
+  flat.dim[0] = 2;  // a 2-D image
+  std::vector<int16_t> plane(48 * 48, 0);
+  lb::nifti::write_image((in / "Flat_0000.nii.gz").string(), flat, plane.data());
+
+  lb::nifti::Header four = p.header;  // a 4-D series of two volumes
+  four.dim[0] = 4;
+  four.dim[4] = 2;
+  std::vector<int16_t> twice(p.ct);
+  twice.insert(twice.end(), p.ct.begin(), p.ct.end());
+  lb::nifti::write_image((in / "Series_0000.nii.gz").string(), four, twice.data());
+
+  {  // a truncated download
+    const std::string whole = lb::test::read_text(in / "Good_0000.nii.gz");
+    std::ofstream(in / "Cut_0000.nii.gz", std::ios::binary) << whole.substr(0, whole.size() / 2);
+  }
+  std::ofstream(in / "Junk_0000.nii.gz") << "not a nifti file at all";
+
+  const auto r = baseline_cli("predict --input " + shell_quote(in.string()) + " --output " + shell_quote(dir / "out"));
+  CHECK(r.exit_code == 1);
+  CHECK(fs::exists(dir / "out/Good.nii.gz"));
+  for (const char* c : {"Flat", "Series", "Cut", "Junk"}) CHECK(!fs::exists(dir / (std::string("out/") + c + ".nii.gz")));
+  INFO(r.err);
+  CHECK(r.err.find("Flat_0000.nii.gz") != std::string::npos);
+  CHECK(r.err.find("2-D") != std::string::npos);
+  CHECK(r.err.find("Series_0000.nii.gz") != std::string::npos);
+  CHECK(r.err.find("4-D") != std::string::npos);
+  CHECK(r.err.find("Cut_0000.nii.gz: cannot read") != std::string::npos);
+  CHECK(r.err.find("Junk_0000.nii.gz: cannot read") != std::string::npos);
+  CHECK(r.err.find("predicted 1 of 5 cases") != std::string::npos);
+}
+
+TEST_CASE("unusable folders, models and options stop predict with exit code 2 and say why") {
+  lb::test::TempDir dir("bl-usage");
+  auto r = baseline_cli("predict --input " + shell_quote(dir / "absent") + " --output " + shell_quote(dir / "out"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("does not exist") != std::string::npos);
+
+  fs::create_directories(dir.path() / "empty");
+  r = baseline_cli("predict --input " + shell_quote(dir / "empty") + " --output " + shell_quote(dir / "out"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no <Case>_0000.nii.gz") != std::string::npos);
+
+  std::ofstream(dir / "old.json") << R"({"method": "classifier"})";
+  r = baseline_cli("predict --input " + shell_quote(dir / "empty") + " --output " + shell_quote(dir / "out") +
+                   " --model " + shell_quote(dir / "old.json"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no schema_version") != std::string::npos);
+
+  r = baseline_cli("predict --input x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--output is required") != std::string::npos);
+}
+
+TEST_CASE("the model file round-trips: saved and loaded models predict the same") {
+  const std::string path = LB_BASELINE_DEFAULT_MODEL;
+  REQUIRE(fs::exists(path));
+  const Model a = Model::load(path);
+  CHECK(fs::file_size(path) < 2'000'000);
+  CHECK(a.method == "classifier");
+  lb::test::TempDir dir("bl-json");
+  a.save(dir / "copy.json");
+  const Model b = Model::load(dir / "copy.json");
+  CHECK(a.to_json() == b.to_json());
+  CHECK(a.provenance.contains("command"));
+}
