@@ -493,8 +493,12 @@ std::string render_html(const HtmlPage& page) {
     h << "<p class=\"lead\">Lesion-wise detection: the share of ground-truth lesions found (a predicted component "
          "overlaps them) by lesion volume, and the false-positive components on healthy cases (no lesion in the ground "
          "truth).</p><div class=\"grid\"><div class=\"panel\"><h3>Sensitivity by lesion volume</h3><div class=\"chart\" "
-         "data-chart=\"lesion-sensitivity\"></div></div><div class=\"panel\"><h3>False positives on healthy cases</h3>"
-         "<div class=\"chart\" data-chart=\"lesion-healthy\"></div></div></div>";
+         "data-chart=\"lesion-sensitivity\"></div></div><div class=\"panel\"><h3>False positives on healthy cases</h3>";
+    const bool healthy = std::any_of(b.teams.begin(), b.teams.end(),
+                                     [](const TeamResult& t) { return t.lesion && t.lesion->healthy_cases > 0; });
+    if (healthy) h << "<div class=\"chart\" data-chart=\"lesion-healthy\"></div>";
+    else h << "<div class=\"empty\">No healthy case: every case has a lesion in the ground truth.</div>";
+    h << "</div></div>";
   } else {
     h << "<div class=\"empty\">The scores have no lesion-wise values: score with <code>--lesion-wise</code> (or let "
          "report score them with <code>--gt</code>).</div>";

@@ -105,8 +105,11 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
 
   // Which metrics can be ranked on.
   bool all_records = true, all_gpu = true;
+  std::string batch_team;
   for (const auto& t : teams) {
     all_records = all_records && t.has_records;
+    for (const auto& r : t.records)
+      if (r.mode != "per_case" && batch_team.empty()) batch_team = t.name;
     bool gpu = false;
     for (const auto& r : t.records) gpu = gpu || gpu_auc(r, st.gpu_measure).has_value();
     all_gpu = all_gpu && gpu;
@@ -114,13 +117,19 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
   const char* gpu_word = st.gpu_measure == GpuMeasure::device ? "device-wide" : "own";
   if (st.weight_dsc > 0) lb.metrics.push_back("dsc"), lb.weights.push_back(st.weight_dsc);
   if (st.weight_nsd > 0) lb.metrics.push_back("nsd"), lb.weights.push_back(st.weight_nsd);
+  if (!batch_team.empty() && all_records) {
+    all_records = false;
+    lb.notes.push_back("time and GPU memory are not ranked: " + batch_team +
+                       " ran in batch mode (one launch for all cases), so it has no per-case figures");
+  }
   if (st.weight_time > 0) {
     if (all_records) lb.metrics.push_back("time_s"), lb.weights.push_back(st.weight_time);
-    else lb.notes.push_back("time is not ranked: not every team has run records (records.jsonl)");
+    else if (batch_team.empty()) lb.notes.push_back("time is not ranked: not every team has run records (records.jsonl)");
   }
   if (st.weight_gpu > 0) {
     if (all_records && all_gpu) lb.metrics.push_back("gpu_auc_mib_s"), lb.weights.push_back(st.weight_gpu);
-    else if (all_records)
+    else if (!batch_team.empty()) {
+    } else if (all_records)
       lb.notes.push_back(std::string("GPU memory is not ranked: not every team has a ") + gpu_word + " GPU measurement");
     else
       lb.notes.push_back("GPU memory is not ranked: not every team has run records (records.jsonl)");
@@ -234,6 +243,14 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
     }
   }
 
+  // The ground-truth lesions of each case, from any team that has lesion-wise scores for it: a failed case of
+  // another team counts them as missed (the ground truth is the same for every team).
+  std::map<std::string, const LesionWise*> gt_lesions;
+  for (const auto& tr : results)
+    for (const auto& e : tr.cases)
+      if (!e.failed && e.score && e.score->lesion_wise && !gt_lesions.count(e.key)) gt_lesions[e.key] = &*e.score->lesion_wise;
+  bool missed_added = false;
+
   // Summaries, with the ranked values (failures as 0).
   for (auto& tr : results) {
     std::vector<CaseRecord> as_ranked;
@@ -246,7 +263,25 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
         r.status = CaseStatus::missing;
         r.message = e.failure;
       }
-      if (e.score && e.score->lesion_wise) lesion_cases.push_back(*e.score);
+      if (!e.failed && e.score && e.score->lesion_wise) {
+        lesion_cases.push_back(*e.score);
+      } else if (auto it = gt_lesions.find(e.key); e.failed && it != gt_lesions.end()) {
+        // Failed: every lesion missed, no component predicted, scores 0.
+        CaseRecord missed = r;
+        LesionWise lw;
+        lw.n_gt = lw.fn = it->second->n_gt;
+        for (Lesion l : it->second->lesions) {
+          l.dsc = l.nsd = 0;
+          l.detected = false;
+          l.linked_pred = 0;
+          l.pred_voxels = 0;
+          lw.lesions.push_back(l);
+        }
+        if (lw.n_gt > 0) lw.sensitivity = lw.f1 = 0.0;
+        missed.lesion_wise = lw;
+        lesion_cases.push_back(std::move(missed));
+        missed_added = true;
+      }
       r.dsc = e.dsc;
       r.nsd = e.nsd;
       if (e.failed) r.nsd_ungated = 0;
@@ -254,6 +289,7 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
     }
     tr.summary = summarize(as_ranked);
     if (tr.team.scores.settings.lesion_wise && !lesion_cases.empty())
+      // Totals over the leaderboard's cases: failed cases count their lesions as missed.
       tr.lesion = summarize_lesions(lesion_cases, tr.team.scores.settings.lesion.bucket_edges_ml);
     if (tr.team.has_records) {
       Efficiency ef;
@@ -290,6 +326,10 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
       tr.efficiency = ef;
     }
   }
+
+  if (missed_added)
+    lb.notes.push_back("lesion-wise totals count every lesion of a failed case as missed (lesions known from the teams "
+                       "that have lesion-wise scores for that case)");
 
   // Order by place, then name; the bootstrap's pairwise table follows the same order.
   std::vector<size_t> order(n_teams);

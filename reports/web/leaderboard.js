@@ -47,6 +47,14 @@
     });
   });
 
+  // ---- pictures: count those the browser could decode (a test reads body[data-images-decoded]) ----
+  window.addEventListener('load', function () {
+    var images = document.querySelectorAll('figure img');
+    var decoded = Array.prototype.filter.call(images, function (img) { return img.complete && img.naturalWidth > 0; });
+    document.body.setAttribute('data-images', String(images.length));
+    document.body.setAttribute('data-images-decoded', String(decoded.length));
+  });
+
   // ---- charts ----
   var dataNode = document.getElementById('lb-data');
   var data = dataNode ? JSON.parse(dataNode.textContent) : null;
@@ -150,7 +158,7 @@
       encoding: {
         y: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelFontWeight: 600 } },
         x: { field: 'fraction', type: 'quantitative', stack: 'zero', title: 'Share of bootstrap resamples',
-             axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+             axis: { format: '.0%', tickCount: 5 }, scale: { domain: [0, 1] } },
         color: { field: 'place', type: 'ordinal', title: 'Place',
                  scale: { scheme: 'blues', reverse: true }, legend: { orient: 'bottom', direction: 'horizontal' } },
         order: { field: 'place', type: 'ordinal', sort: 'ascending' },
@@ -204,13 +212,14 @@
   }
 
   function lesionHealthy() {
+    var most = Math.max.apply(null, data.lesion.healthy.map(function (h) { return h.fp; }).concat([1]));
     return {
       $schema: schema, config: config, width: 'container', height: 240,
       data: { values: data.lesion.healthy },
       encoding: {
         x: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelAngle: 0, labelFontWeight: 600 } },
-        y: { field: 'fp', type: 'quantitative', title: 'False-positive components on healthy cases',
-             axis: { tickMinStep: 1 } },
+        y: { field: 'fp', type: 'quantitative', title: 'False-positive components',
+             scale: { domain: [0, most], nice: true }, axis: { tickMinStep: 1, format: 'd' } },
         color: colour
       },
       layer: [
