@@ -265,3 +265,49 @@ TEST_CASE("report refuses unusable input with exit code 2 and a message naming t
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--out") != std::string::npos);
 }
+
+TEST_CASE("report ranks time and GPU when every team has run records; the allowance comes off every sample") {
+  TempDir dir("report-gpu");
+  const auto f = make_report_fixture(dir, 3);
+  if (!f) {
+    WARN("skipped: ../shared/data/sts-ct is absent");
+    return;
+  }
+  const std::string out = dir / "report";
+  // The fixture's device series is 480 MiB of driver reserve plus the team's own memory, so the device-wide
+  // AUC above an allowance of 480 MiB is exactly the own AUC the records hold.
+  auto r = run_cli("report " + q(f->alpha) + " " + q(f->bravo) + " --out " + q(out) + " --gpu-allowance-mib 480 --pictures 0");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  json board = json::parse(read_text(out + "/leaderboard.json"));
+  CHECK(board["ranking"]["metrics"] == json({"dsc", "nsd", "time_s", "gpu_auc_mib_s"}));
+  CHECK(board["ranking"]["time_limit_s"] == 120.0);
+  int checked = 0;
+  double worst_last = 0;
+  const std::string timed_out = f->cases[f->cases.size() - 2];
+  for (const auto& t : board["teams"])
+    for (const auto& c : t["cases"]) {
+      if (c["failed"]) continue;
+      CHECK(c["gpu_auc_mib_s"].get<double>() == Approx(c["run"]["gpu"]["own_auc_mib_s"].get<double>()).epsilon(1e-9));
+      CHECK(c["time_s"] == c["run"]["wall_s"]);
+      if (c["case"] == timed_out) worst_last = std::max(worst_last, c["gpu_auc_mib_s"].get<double>());
+      ++checked;
+    }
+  CHECK(checked == 2 * static_cast<int>(f->cases.size()) - 1);
+  for (const auto& t : board["teams"])
+    for (const auto& c : t["cases"])
+      if (c["failed"]) {
+        CHECK(c["time_s"] == 120.0);  // the time limit
+        // The worst on that case: bravo's own failed run (it ran to the limit with the most memory).
+        CHECK(c["gpu_auc_mib_s"].get<double>() >= worst_last);
+      }
+  // The contestant's own measure, no allowance: the own AUC as recorded.
+  r = run_cli("report " + q(f->alpha) + " " + q(f->bravo) + " --out " + q(out) + " --gpu-measure own --pictures 0 --bootstrap 0");
+  REQUIRE(r.exit_code == 0);
+  board = json::parse(read_text(out + "/leaderboard.json"));
+  CHECK(board["ranking"]["gpu_measure"] == "own");
+  CHECK(board["teams"][0]["stability"].is_null());
+  const json& c0 = board["teams"][0]["cases"][0];
+  CHECK(c0["gpu_auc_mib_s"].get<double>() == Approx(c0["run"]["gpu"]["own_auc_mib_s"].get<double>()));
+  if (schema_validator_missing().empty()) CHECK(validate_json("leaderboard.schema.json", {out + "/leaderboard.json"}).exit_code == 0);
+}
