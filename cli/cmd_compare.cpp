@@ -55,7 +55,7 @@ int cmd_compare(int argc, char** argv) {
       .option("--max-drop", "dsc=X,nsd=Y", "largest allowed drop of the mean DSC and NSD (default 0.005 each; one number sets both)",
               &max_drop)
       .option("--max-slowdown", "RATIO", "largest allowed growth of the median time per case (default 1.10)", &o.max_slowdown)
-      .option("--markdown", "FILE", "also write the result as Markdown (e.g. $GITHUB_STEP_SUMMARY)", &markdown)
+      .option("--markdown", "FILE", "also write the result as Markdown, appended to FILE (e.g. $GITHUB_STEP_SUMMARY)", &markdown)
       .flag("--require-significance", "a mean drop counts only when the Wilcoxon test gives p < 0.05",
             &o.require_significance)
       .flag("--allow-different-settings", "compare even when the two were scored with different settings",

@@ -107,41 +107,44 @@ std::string utc_now() {
 
 }  // namespace
 
-json leaderboard_to_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
+namespace {
+
+json team_json(const Leaderboard& b, const TeamResult& tr) {
+  const Summary& s = tr.summary;
+  json counts = json::object();
+  for (size_t k = 0; k < kAllStatuses.size(); ++k) counts[status_name(kAllStatuses[k])] = s.status_counts[k];
+  json cases = json::array();
+  for (const auto& e : tr.cases) cases.push_back(case_json(e));
+  json stability = nullptr;
+  if (b.settings.bootstrap_resamples > 0)
+    stability = {{"keeps_place", tr.keeps_place},
+                 {"place_counts", tr.place_counts},
+                 {"place_range95", {tr.place_range95[0], tr.place_range95[1]}},
+                 {"ahead_of_next", opt(tr.ahead_of_next)}};
+  return {{"name", tr.team.name},
+          {"dir", tr.team.dir},
+          {"scores", {{"path", tr.team.scores_path}, {"scored_now", tr.team.scored_now}}},
+          {"n_cases", s.n_cases},
+          {"failed_cases", tr.failed_cases},
+          {"absent_cases", tr.absent_cases},
+          {"status_counts", counts},
+          {"dsc", {{"mean", s.mean_dsc}, {"median", s.median_dsc}, {"mean_rounded", s.mean_dsc_rounded}}},
+          {"nsd", {{"mean", s.mean_nsd}, {"median", s.median_nsd}, {"mean_rounded", s.mean_nsd_rounded}}},
+          {"lesion_wise", tr.lesion ? lesion_summary_json(*tr.lesion) : json(nullptr)},
+          {"efficiency", tr.efficiency ? efficiency_json(*tr.efficiency) : json(nullptr)},
+          {"ranks",
+           {{"rank_then_aggregate", placing_json(tr.rank_then_aggregate, b.metrics, false)},
+            {"mean_based", placing_json(tr.mean_based, b.metrics, true)}}},
+          {"stability", stability},
+          {"warnings", tr.team.warnings},
+          {"cases", cases}};
+}
+
+// Everything but the teams.
+json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
   const RankSettings& st = b.settings;
   json weights = json::object();
   for (size_t m = 0; m < b.metrics.size(); ++m) weights[b.metrics[m]] = b.weights[m];
-  json teams = json::array();
-  for (const auto& tr : b.teams) {
-    const Summary& s = tr.summary;
-    json counts = json::object();
-    for (size_t k = 0; k < kAllStatuses.size(); ++k) counts[status_name(kAllStatuses[k])] = s.status_counts[k];
-    json cases = json::array();
-    for (const auto& e : tr.cases) cases.push_back(case_json(e));
-    json stability = nullptr;
-    if (st.bootstrap_resamples > 0)
-      stability = {{"keeps_place", tr.keeps_place},
-                   {"place_counts", tr.place_counts},
-                   {"place_range95", {tr.place_range95[0], tr.place_range95[1]}},
-                   {"ahead_of_next", opt(tr.ahead_of_next)}};
-    teams.push_back({{"name", tr.team.name},
-                     {"dir", tr.team.dir},
-                     {"scores", {{"path", tr.team.scores_path}, {"scored_now", tr.team.scored_now}}},
-                     {"n_cases", s.n_cases},
-                     {"failed_cases", tr.failed_cases},
-                     {"absent_cases", tr.absent_cases},
-                     {"status_counts", counts},
-                     {"dsc", {{"mean", s.mean_dsc}, {"median", s.median_dsc}, {"mean_rounded", s.mean_dsc_rounded}}},
-                     {"nsd", {{"mean", s.mean_nsd}, {"median", s.median_nsd}, {"mean_rounded", s.mean_nsd_rounded}}},
-                     {"lesion_wise", tr.lesion ? lesion_summary_json(*tr.lesion) : json(nullptr)},
-                     {"efficiency", tr.efficiency ? efficiency_json(*tr.efficiency) : json(nullptr)},
-                     {"ranks",
-                      {{"rank_then_aggregate", placing_json(tr.rank_then_aggregate, b.metrics, false)},
-                       {"mean_based", placing_json(tr.mean_based, b.metrics, true)}}},
-                     {"stability", stability},
-                     {"warnings", tr.team.warnings},
-                     {"cases", cases}});
-  }
   const ScoreSettings& ss = b.score_settings;
   return {{"schema_version", kLeaderboardSchemaVersion},
           {"tool", {{"name", tool.name}, {"version", tool.version}, {"git_commit", tool.git_commit}}},
@@ -165,8 +168,35 @@ json leaderboard_to_json(const Leaderboard& b, const ToolInfo& tool, const Repor
             {"ahead", b.ahead},
             {"notes", b.notes}}},
           {"cases", b.case_keys},
-          {"teams", teams},
+          {"teams", json::array()},
           {"warnings", b.warnings}};
+}
+
+}  // namespace
+
+json leaderboard_to_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
+  json doc = board_json(b, tool, inputs);
+  for (const auto& tr : b.teams) doc["teams"].push_back(team_json(b, tr));
+  return doc;
+}
+
+void write_leaderboard_json(std::ostream& out, const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
+  // One team at a time: the whole document as a JSON tree would take about ten times its size in memory.
+  const json doc = board_json(b, tool, inputs);
+  out << "{";
+  bool first = true;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    out << (first ? "\n" : ",\n") << json(it.key()).dump() << ": ";
+    first = false;
+    if (it.key() != "teams") {
+      out << it.value().dump();
+      continue;
+    }
+    out << "[";
+    for (size_t t = 0; t < b.teams.size(); ++t) out << (t ? ",\n" : "\n") << team_json(b, b.teams[t]).dump();
+    out << "\n]";
+  }
+  out << "\n}\n";
 }
 
 }  // namespace lb

@@ -1,5 +1,6 @@
 #pragma once
 // leaderboard.json (schemas/leaderboard.schema.json): the leaderboard as data, for scripts and for the page.
+#include <iosfwd>
 #include <nlohmann/json.hpp>
 
 #include "reports/leaderboard.h"
@@ -14,5 +15,7 @@ struct ReportInputs {
 };
 
 nlohmann::json leaderboard_to_json(const Leaderboard& board, const ToolInfo& tool, const ReportInputs& inputs);
+// The same document written team by team (memory: one team's part at a time).
+void write_leaderboard_json(std::ostream& out, const Leaderboard& board, const ToolInfo& tool, const ReportInputs& inputs);
 
 }  // namespace lb

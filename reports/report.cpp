@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "reports/html_report.h"
 #include "reports/leaderboard_json.h"
@@ -177,7 +178,7 @@ ReportResult write_report(const ReportOptions& opt) {
     lo.score_settings = opt.score;
     lo.rescore = opt.rescore;
     lo.tool = opt.tool;
-    const std::string name = fs::absolute(fs::path(dir)).lexically_normal().filename().string();
+    const std::string name = team_name_of(dir);
     if (!names.insert(name).second)
       throw std::runtime_error("two team folders are named '" + name + "' (" + dir + "); team names come from the folder names");
     if (!opt.gt_dir.empty()) {
@@ -225,7 +226,15 @@ ReportResult write_report(const ReportOptions& opt) {
 
   const ReportInputs inputs{opt.gt_dir, opt.cases_dir};
   const fs::path json_path = fs::path(opt.out_dir) / "leaderboard.json";
-  write_json_file(json_path.string(), leaderboard_to_json(b, opt.tool, inputs));
+  {
+    const fs::path tmp = json_path.string() + ".tmp";
+    std::ofstream text(tmp, std::ios::binary | std::ios::trunc);
+    if (!text) throw std::runtime_error("cannot write " + tmp.string());
+    write_leaderboard_json(text, b, opt.tool, inputs);
+    if (!text.flush()) throw std::runtime_error("cannot write " + tmp.string());
+    text.close();
+    fs::rename(tmp, json_path);
+  }
   result.written.push_back(json_path.string());
 
   HtmlPage page;

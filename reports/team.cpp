@@ -22,6 +22,12 @@ std::string case_key(const std::string& file_name) {
   return file_name;
 }
 
+std::string team_name_of(const std::string& dir) {
+  fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // a trailing slash
+  return p.filename().string();
+}
+
 std::string scoring_settings_difference(const ScoreSettings& a, const ScoreSettings& b) {
   std::ostringstream d;
   auto differ = [&](const char* what, double x, double y) {
@@ -56,8 +62,7 @@ Team load_team(const std::string& dir, const TeamLoadOptions& opt) {
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw std::runtime_error(dir + ": not a folder");
   t.dir = dir;
-  t.name = fs::absolute(d).lexically_normal().filename().string();
-  if (t.name.empty()) t.name = fs::absolute(d).lexically_normal().parent_path().filename().string();
+  t.name = team_name_of(dir);
   const fs::path scores = d / "scores.json";
   if (fs::exists(scores) && !opt.rescore) {
     t.scores_path = scores.string();
@@ -100,7 +105,7 @@ Team load_scored(const std::string& path) {
   }
   t.scores_path = p.string();
   t.scores = read_scores_file(t.scores_path);
-  t.name = fs::absolute(fs::path(t.dir)).lexically_normal().filename().string();
+  t.name = team_name_of(t.dir);
   read_records(t);
   return t;
 }

@@ -18,6 +18,9 @@ namespace lb {
 // "FLARE24Val_0001.nii.gz" -> "FLARE24Val_0001" (the key shared by score records and run records).
 std::string case_key(const std::string& file_name);
 
+// A team is named after its folder: "results/team-a/" -> "team-a".
+std::string team_name_of(const std::string& dir);
+
 struct Team {
   std::string name;           // the folder's name unless given
   std::string dir;

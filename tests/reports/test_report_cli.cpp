@@ -50,7 +50,8 @@ CommandResult chromium(const TempDir& dir, const std::string& what, const std::s
 }
 
 std::string report_args(const ReportFixture& f, const std::string& out) {
-  return "report " + q(f.alpha) + " " + q(f.bravo) + " " + q(f.charlie) + " --out " + q(out) + " --gt " + q(f.gt_dir) +
+  // alpha with a trailing slash: still named alpha.
+  return "report " + q(f.alpha + "/") + " " + q(f.bravo) + " " + q(f.charlie) + " --out " + q(out) + " --gt " + q(f.gt_dir) +
          " --cases " + q(f.cases_dir);
 }
 
