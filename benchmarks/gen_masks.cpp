@@ -6,7 +6,7 @@
 // and on some cases salt noise over the whole volume (so the bounding box of G ∪ P spans everything).
 // A few cases are healthy (empty ground truth), with an empty or a false-positive prediction.
 //
-//   lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION]
+//   lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION] [--slices N]
 // writes DIR/gt/<Case>.nii.gz and DIR/pred/<Case>.nii.gz, named FLARE24Val_0001... like the challenge.
 #include <tbb/parallel_for.h>
 
@@ -94,12 +94,14 @@ struct Options {
   uint64_t seed = 1;
   bool small = false;
   int64_t noise_per_million = 50;  // salt-noise density of the noisy predictions
+  int64_t slices = 0;              // fixed number of slices (0: random 40-200, or 16-40 when small)
 };
 
 void make_case(const Options& o, int index) {
   Rng rng(o.seed * 1000003ull + static_cast<uint64_t>(index));
   const int64_t n0 = o.small ? 128 : 512, n1 = n0;
-  const int64_t n2 = o.small ? rng.integer(16, 40) : rng.integer(40, 200);
+  int64_t n2 = o.small ? rng.integer(16, 40) : rng.integer(40, 200);
+  if (o.slices > 0) n2 = o.slices;
   const double sxy = o.small ? rng.uniform(2.0, 3.2) : rng.uniform(0.6, 0.98);
   const double sz = rng.uniform(1.0, 5.0);
   const double s[3] = {sxy, sxy, sz};
@@ -181,13 +183,14 @@ int main(int argc, char** argv) {
     else if (a == "--seed") o.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--size") o.small = next() == "small";
     else if (a == "--noise") o.noise_per_million = std::atoll(next().c_str());
+    else if (a == "--slices") o.slices = std::atoll(next().c_str());
     else {
-      std::cerr << "usage: lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION]\n";
+      std::cerr << "usage: lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION] [--slices N]\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   if (o.out.empty() || o.cases < 1) {
-    std::cerr << "usage: lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small]\n";
+    std::cerr << "usage: lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION] [--slices N]\n";
     return 2;
   }
   fs::create_directories(fs::path(o.out) / "gt");
