@@ -48,7 +48,7 @@ TEST_CASE("python_float prints as Python's repr does", "[csv]") {
   CHECK(python_float(0.1 + 0.2) == "0.30000000000000004");
 }
 
-TEST_CASE("--version and usage errors exit with the documented codes", "[cli]") {
+TEST_CASE("version and usage errors exit with the documented codes", "[cli]") {
   auto v = run_cli("--version");
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.out, Catch::StartsWith("lesionbench ") && Catch::Contains("commit"));
@@ -70,7 +70,7 @@ TEST_CASE("--version and usage errors exit with the documented codes", "[cli]") 
   CHECK(run_cli("score --help").exit_code == 0);
 }
 
-TEST_CASE("score writes the official CSV and a complete scores.json; bad cases do not fail the run", "[cli][json]") {
+TEST_CASE("score writes the official CSV and a complete scores.json, and bad cases do not fail the run", "[cli][json]") {
   SmallSet s;
   const std::string json_path = s.d / "scores.json", csv_path = s.d / "out.csv";
   const auto r = run_cli("score " + s.args() + " --json " + shell_quote(json_path) + " --csv " + shell_quote(csv_path));
