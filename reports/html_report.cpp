@@ -2,6 +2,7 @@
 #include "reports/html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <ctime>
+#include <nlohmann/json.hpp>
+#include <ostream>
 
 namespace lb {
 
@@ -173,12 +175,6 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
 }
 
 }  // namespace
-
-json leaderboard_to_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
-  json doc = board_json(b, tool, inputs);
-  for (const auto& tr : b.teams) doc["teams"].push_back(team_json(b, tr));
-  return doc;
-}
 
 void write_leaderboard_json(std::ostream& out, const Leaderboard& b, const ToolInfo& tool, const ReportInputs& inputs) {
   // One team at a time: the whole document as a JSON tree would take about ten times its size in memory.

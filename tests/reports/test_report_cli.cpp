@@ -267,7 +267,7 @@ TEST_CASE("report refuses unusable input with exit code 2 and a message naming t
   CHECK(r.err.find("--out") != std::string::npos);
 }
 
-TEST_CASE("report ranks time and GPU when every team has run records; the allowance comes off every sample") {
+TEST_CASE("report ranks time and GPU when every team has run records, and the allowance comes off every sample") {
   TempDir dir("report-gpu");
   const auto f = make_report_fixture(dir, 3);
   if (!f) {
