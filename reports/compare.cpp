@@ -170,7 +170,8 @@ namespace {
 
 std::string test_text(const WilcoxonResult& w) {
   if (w.method == "none") return "p = 1 (no case changed)";
-  return "p = " + pval(w.p_value) + " (" + w.method + ", " + std::to_string(w.n_nonzero) + " cases changed)";
+  return "p = " + pval(w.p_value) + " (" + w.method + ", " + std::to_string(w.n_nonzero) +
+         (w.n_nonzero == 1 ? " case changed)" : " cases changed)");
 }
 
 }  // namespace

@@ -209,9 +209,9 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
     if (st.gpu_allowance_mib > 0)
       lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
   }
-  lb.notes.push_back(std::string("GPU memory measure: ") + gpu_word + (st.gpu_measure == GpuMeasure::device
-                                                                           ? " (as FLARE measures it)"
-                                                                           : " (the contestant's own processes)"));
+  if (used("gpu_auc_mib_s"))
+    lb.notes.push_back(std::string("GPU memory measure: ") + gpu_word +
+                       (st.gpu_measure == GpuMeasure::device ? " (as FLARE measures it)" : " (the contestant's own processes)"));
 
   // Ranking table.
   std::vector<MetricColumn> cols;

@@ -190,6 +190,13 @@ ReportResult write_report(const ReportOptions& opt) {
     if (opt.log) opt.log("reading " + dir);
     Team t = load_team(dir, lo);
     if (t.scored_now && !t.scores_path.empty()) result.written.push_back(t.scores_path);
+    if (!t.scored_now && !opt.gt_dir.empty() && !t.scores.settings.gt_dir.empty()) {
+      std::error_code e1, e2;
+      const auto a = fs::weakly_canonical(opt.gt_dir, e1), b = fs::weakly_canonical(t.scores.settings.gt_dir, e2);
+      if (e1 || e2 || a != b)
+        result.warnings.push_back(t.name + ": " + t.scores_path + " was scored against " + t.scores.settings.gt_dir +
+                                  ", not --gt " + opt.gt_dir + " (pass --rescore to score it against --gt)");
+    }
     teams.push_back(std::move(t));
   }
   for (size_t i = 1; i < teams.size(); ++i) {
