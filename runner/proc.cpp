@@ -211,17 +211,19 @@ size_t pid_limit() {
 }
 }  // namespace
 
-ProcessTable::ProcessTable() : dents_(1 << 16), mark_(pid_limit(), 0) {
+ProcessTable::ProcessTable() : dents_(1 << 16), mark_(pid_limit(), 0), outsider_(mark_.size(), 0) {
   dir_fd_ = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   procs_.reserve(1024);
+  pids_.reserve(4096);
+  prev_pids_.reserve(4096);
 }
 
 ProcessTable::~ProcessTable() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-void ProcessTable::scan() {
-  procs_.clear();
+void ProcessTable::list_pids() {
+  pids_.clear();
   if (dir_fd_ < 0) return;
   ::lseek(dir_fd_, 0, SEEK_SET);
   for (;;) {
@@ -241,11 +243,44 @@ void ProcessTable::scan() {
         }
         pid = pid * 10 + (*c - '0');
       }
-      if (!numeric) continue;
-      ProcStat st;
-      if (read_stat(pid, &st)) procs_.push_back(st);
+      if (numeric) pids_.push_back(pid);
     }
   }
+  std::sort(pids_.begin(), pids_.end());
+}
+
+void ProcessTable::scan() {
+  list_pids();
+  procs_.clear();
+  for (pid_t pid : pids_) {
+    ProcStat st;
+    if (read_stat(pid, &st)) procs_.push_back(st);
+  }
+}
+
+void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members) {
+  list_pids();
+  const size_t limit = outsider_.size();
+  auto in_range = [&](pid_t p) { return p > 0 && static_cast<size_t>(p) < limit; };
+  // A pid that disappeared may come back as a new process: forget what we knew about it.
+  for (size_t i = 0, j = 0; i < prev_pids_.size(); ++i) {
+    while (j < pids_.size() && pids_[j] < prev_pids_[i]) ++j;
+    if ((j == pids_.size() || pids_[j] != prev_pids_[i]) && in_range(prev_pids_[i]))
+      outsider_[static_cast<size_t>(prev_pids_[i])] = 0;
+  }
+  prev_pids_.assign(pids_.begin(), pids_.end());
+  for (size_t i = 0; i < n_roots; ++i)
+    if (in_range(roots[i])) outsider_[static_cast<size_t>(roots[i])] = 0;
+  procs_.clear();
+  for (pid_t pid : pids_) {
+    if (!full && in_range(pid) && outsider_[static_cast<size_t>(pid)]) continue;
+    ProcStat st;
+    if (read_stat(pid, &st)) procs_.push_back(st);
+  }
+  tree(roots, n_roots, adopter, members);
+  for (const auto& p : procs_)
+    if (in_range(p.pid)) outsider_[static_cast<size_t>(p.pid)] = 1;
+  for (size_t i : *members) outsider_[static_cast<size_t>(procs_[i].pid)] = 0;
 }
 
 void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members) {

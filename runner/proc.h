@@ -47,8 +47,13 @@ struct MemInfo {
 bool read_meminfo(MemInfo* out);
 bool parse_meminfo(const char* text, size_t n, MemInfo* out);
 
-// A snapshot of every process's stat line, refreshed by scan() without allocating once warmed up.
-// tree() marks the processes that descend from the given roots: the contestant's process tree.
+// A snapshot of the processes' stat lines, refreshed without allocating once warmed up. tree() marks the
+// processes that descend from the given roots: the contestant's process tree.
+//
+// scan_tree() is the sampler's cheap path: a process read before and found outside the tree cannot have
+// joined it since (a parent is fixed at fork; re-parenting only moves orphans to a subreaper or init), so
+// it is not read again; new processes and members are. A pid that vanishes and is reused within one tick
+// could be missed, so a full scan (`full`) should run every second or so.
 class ProcessTable {
  public:
   ProcessTable();
@@ -56,17 +61,26 @@ class ProcessTable {
   ProcessTable(const ProcessTable&) = delete;
   ProcessTable& operator=(const ProcessTable&) = delete;
 
+  // Reads every process.
   void scan();
   const std::vector<ProcStat>& processes() const { return procs_; }
   // Indices into processes() of the roots and all their descendants; with `adopter` > 0, also the children
   // of `adopter` (orphans re-parented to a subreaper) and their descendants.
   void tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members);
+  // scan() and tree() in one, reading only what can be in the tree unless `full`. processes() then holds
+  // the processes read this time.
+  void scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members);
+  size_t last_read_count() const { return procs_.size(); }
+  size_t last_listed_count() const { return pids_.size(); }
 
  private:
+  void list_pids();
   int dir_fd_ = -1;
   std::vector<char> dents_;
   std::vector<ProcStat> procs_;
-  std::vector<uint8_t> mark_;  // by pid
+  std::vector<pid_t> pids_, prev_pids_;
+  std::vector<uint8_t> mark_;      // by pid: in the tree (scratch, cleared after each call)
+  std::vector<uint8_t> outsider_;  // by pid: read before and found outside the tree
 };
 
 // Stops every process of a tree: freezes it with SIGSTOP until no new process appears (so nothing forks

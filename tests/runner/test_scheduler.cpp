@@ -137,7 +137,7 @@ TEST_CASE("each record is on disk before the next case starts", "[scheduler]") {
   CHECK(seen == std::vector<size_t>{0, 1, 2});
 }
 
-TEST_CASE("--resume skips recorded cases; a used team folder needs --resume or --fresh", "[scheduler]") {
+TEST_CASE("resume skips recorded cases; a used team folder needs --resume or --fresh", "[scheduler]") {
   Team t({"a_good", "b_good"});
   {
     MockLauncher launcher(play_by_name);
