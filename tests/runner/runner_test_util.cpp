@@ -99,7 +99,9 @@ const EngineProbe& podman_probe() {
 }
 
 TestImage::TestImage(const std::string& mode, const std::string& arg) : tag_(unique_tag(mode)) {
-  why_ = build_image(mode, arg, tag_);
+  // podman's storage is shared by tests running in parallel: one more try after a failed build.
+  for (int attempt = 0; attempt < 2; ++attempt)
+    if ((why_ = build_image(mode, arg, tag_)).empty()) break;
   ok_ = why_.empty();
 }
 

@@ -50,10 +50,11 @@ ContainerSettings with_image(const TestImage& img) {
 
 }  // namespace
 
-TEST_CASE("container: a good contestant's predictions are checked and kept; its processes are measured",
+TEST_CASE("container: a good contestant's predictions are checked and kept, its processes are measured",
           "[container]") {
   REQUIRE_PODMAN();
   TestImage img("by-name");
+  INFO(img.why());
   REQUIRE(img.ok());
   ContainerRun r;
   // slow: writes, then stays 1 s (so the sampler sees its processes); write-inputs: the inputs are
@@ -78,12 +79,13 @@ TEST_CASE("container: a good contestant's predictions are checked and kept; its 
   CHECK(*slow.ram.max_mib > 0);  // the container's own processes were found and sampled
   REQUIRE(slow.output_s);
   CHECK(*slow.output_s < slow.wall_s - 0.8);
-  CHECK(containers_named("lesionbench-").empty());
+  for (const auto& rec : sum.records) CHECK(containers_named("lesionbench-" + rec.case_name + "-").empty());
 }
 
 TEST_CASE("container: a crash is a signal, a fault in predict.sh is a non-zero exit, both recorded", "[container]") {
   REQUIRE_PODMAN();
   TestImage img("by-name");
+  INFO(img.why());
   REQUIRE(img.ok());
   ContainerRun r;
   const RunSummary sum = r.run({"C1_crash", "C2_exit3", "C3_good"}, with_image(img));
@@ -102,18 +104,22 @@ TEST_CASE("container: a crash is a signal, a fault in predict.sh is a non-zero e
 TEST_CASE("container: on timeout the container is killed and removed", "[container]") {
   REQUIRE_PODMAN();
   TestImage img("hang");
+  INFO(img.why());
   REQUIRE(img.ok());
   ContainerRun r;
-  const RunSummary sum = r.run({"C1"}, with_image(img), 2);
+  // A case name no other test uses: tests may run in parallel, each with its containers.
+  const RunSummary sum = r.run({"Hang1"}, with_image(img), 2);
   REQUIRE(sum.records.size() == 1);
+  INFO(sum.records[0].message);
   CHECK(sum.records[0].status == RunStatus::timeout);
   CHECK(sum.records[0].wall_s < 15);
-  CHECK(containers_named("lesionbench-C1").empty());
+  CHECK(containers_named("lesionbench-Hang1-").empty());
 }
 
 TEST_CASE("container: memory above the container's limit is oom", "[container]") {
   REQUIRE_PODMAN();
   TestImage img("alloc", "300");
+  INFO(img.why());
   REQUIRE(img.ok());
   ContainerRun r;
   ContainerSettings cs = with_image(img);
@@ -127,6 +133,7 @@ TEST_CASE("container: memory above the container's limit is oom", "[container]")
 TEST_CASE("container: an image archive is loaded, run, and its image removed afterwards", "[container]") {
   REQUIRE_PODMAN();
   TestImage img("predict");
+  INFO(img.why());
   REQUIRE(img.ok());
   ContainerRun r;
   const std::string archived = "localhost/lesionbench-test-archived:" + std::to_string(::getpid());

@@ -71,7 +71,7 @@ struct Bench {
 
 }  // namespace
 
-TEST_CASE("{inputs} and {outputs} are substituted shell-quoted; other braces stay", "[launcher]") {
+TEST_CASE("{inputs} and {outputs} are substituted shell-quoted, other braces stay", "[launcher]") {
   CHECK(shell_quote("a b'c") == "'a b'\\''c'");
   CHECK(substitute_command("run {inputs} -o {outputs} {x}", "/in dir", "/o'ut") ==
         "run '/in dir' -o '/o'\\''ut' {x}");

@@ -62,7 +62,7 @@ size_t csv_rows(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("run: each fault of a command contestant gets its status; good cases their prediction", "[cli]") {
+TEST_CASE("run: each fault of a command contestant gets its status, good cases their prediction", "[cli]") {
   lb::test::TempDir tmp("cli");
   const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
   const std::vector<std::string> names = {"a_good",      "b_crash",      "c_exit3",   "d_garbage", "e_wrong-name",
@@ -116,6 +116,7 @@ TEST_CASE("run --manifest: a good binary, a container and a crashing one, end to
   std::unique_ptr<TestImage> img;
   if (podman_probe().ok) {
     img = std::make_unique<TestImage>("predict");
+    INFO(img->why());
     REQUIRE(img->ok());
     m["contestants"].push_back(
         {{"name", "boxed"}, {"image", img->tag()}, {"engine", "podman"}, {"memory", "1g"}, {"shm_size", "64m"}});

@@ -103,7 +103,7 @@ TEST_CASE("the sampler's own cost is measured: its thread's CPU time and the len
   CHECK(r.info.interval_ms == 20);
 }
 
-TEST_CASE("GPU: own memory counts only the contestant's processes; device-wide counts everyone", "[sampler][gpu]") {
+TEST_CASE("GPU: own memory counts only the contestant's processes, device-wide counts everyone", "[sampler][gpu]") {
   lb::test::TempDir tmp("gpu");
   const std::string state = tmp / "state";
   {

@@ -137,7 +137,7 @@ TEST_CASE("each record is on disk before the next case starts", "[scheduler]") {
   CHECK(seen == std::vector<size_t>{0, 1, 2});
 }
 
-TEST_CASE("resume skips recorded cases; a used team folder needs --resume or --fresh", "[scheduler]") {
+TEST_CASE("resume skips recorded cases, a used team folder needs --resume or --fresh", "[scheduler]") {
   Team t({"a_good", "b_good"});
   {
     MockLauncher launcher(play_by_name);
@@ -204,7 +204,7 @@ TEST_CASE("a torn last line from a crash is cut and its case runs again on --res
   CHECK(warnings.empty());
 }
 
-TEST_CASE("Ctrl-C: the case in flight is stopped and not recorded; --resume runs it again", "[scheduler]") {
+TEST_CASE("Ctrl-C: the case in flight is stopped and not recorded, --resume runs it again", "[scheduler]") {
   Team t({"a_good", "b_good_hangs", "c_good"});
   std::atomic<bool> stop{false};
   MockLauncher launcher([&](const LaunchRequest& r, const std::atomic<bool>& killed) {
