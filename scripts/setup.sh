@@ -11,6 +11,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libdeflate-dev libisal-dev
   catch2 libinsighttoolkit5-dev                        # tests (ITK: an independent NIfTI reader to check ours)
   podman runc busybox-static                           # container contestants and their tests
+  python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)   # the HTML report's charting library

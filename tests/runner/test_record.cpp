@@ -75,7 +75,7 @@ TEST_CASE("unmeasured and non-finite figures are null, never NaN", "[record]") {
   CHECK_FALSE(back.exit_code.has_value());
 }
 
-TEST_CASE("every status name parses back to itself; unknown names are rejected", "[record]") {
+TEST_CASE("every status name parses back to itself, unknown names are rejected", "[record]") {
   for (RunStatus s : kAllRunStatuses) CHECK(parse_status(status_name(s)) == s);
   CHECK_FALSE(parse_status("fine").has_value());
   json j = RunRecord{};
