@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reports/scores_json.h"
+#include "runner/samples.h"
 
 namespace fs = std::filesystem;
 
@@ -111,46 +112,11 @@ Team load_scored(const std::string& path) {
 }
 
 SampleSeries read_samples(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty");
-  std::vector<std::string> head;
-  {
-    std::stringstream s(line);
-    std::string cell;
-    while (std::getline(s, cell, ',')) head.push_back(cell);
-  }
-  auto col = [&](std::initializer_list<const char*> names) {
-    for (const char* n : names)
-      for (size_t i = 0; i < head.size(); ++i)
-        if (head[i] == n) return static_cast<int>(i);
-    return -1;
-  };
-  const int ct = col({"t_s", "time_s", "elapsed_s"});
-  const int cd = col({"gpu_device_mib", "device_mib", "gpu_used_mib"});
-  const int co = col({"gpu_own_mib", "own_mib"});
-  if (ct < 0) throw std::runtime_error(path + ": no t_s column in the header '" + line + "'");
   SampleSeries s;
-  int line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    auto num = [&](int c) -> double {
-      if (c < 0 || c >= static_cast<int>(cells.size()) || cells[c].empty()) return std::nan("");
-      try {
-        return std::stod(cells[c]);
-      } catch (const std::exception&) {
-        throw std::runtime_error(path + " line " + std::to_string(line_no) + ": '" + cells[c] + "' is not a number");
-      }
-    };
-    s.t_s.push_back(num(ct));
-    if (cd >= 0) s.device_mib.push_back(num(cd));
-    if (co >= 0) s.own_mib.push_back(num(co));
+  for (const auto& x : runner::read_samples_csv(path)) {
+    s.t_s.push_back(x.t_s);
+    s.device_mib.push_back(x.gpu_device_mib);  // NaN where not measured
+    s.own_mib.push_back(x.gpu_own_mib);
   }
   return s;
 }

@@ -53,13 +53,13 @@ Team load_scored(const std::string& path);
 // both are lesion-wise), as readable text; empty when they agree.
 std::string scoring_settings_difference(const ScoreSettings& a, const ScoreSettings& b);
 
-// One GPU/CPU sample series of a case, as the runner writes it.
+// The GPU memory series of one launch, from the runner's sample CSV (runner/samples.h).
 struct SampleSeries {
   std::vector<double> t_s;         // seconds since the launch
-  std::vector<double> device_mib;  // device-wide used GPU memory; empty when not measured
-  std::vector<double> own_mib;     // the contestant's own; empty when not measured
+  std::vector<double> device_mib;  // device-wide used GPU memory; NaN where not measured
+  std::vector<double> own_mib;     // the contestant's own; NaN where not measured
 };
-// Reads a sample CSV; throws std::runtime_error naming the file when it cannot be read.
+// Throws std::runtime_error naming the file when it is not a samples CSV.
 SampleSeries read_samples(const std::string& path);
 
 }  // namespace lb

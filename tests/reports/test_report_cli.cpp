@@ -312,3 +312,61 @@ TEST_CASE("report ranks time and GPU when every team has run records, and the al
   CHECK(c0["gpu_auc_mib_s"].get<double>() == Approx(c0["run"]["gpu"]["own_auc_mib_s"].get<double>()));
   if (schema_validator_missing().empty()) CHECK(validate_json("leaderboard.schema.json", {out + "/leaderboard.json"}).exit_code == 0);
 }
+
+TEST_CASE("report reads team folders written by lesionbench run") {
+  const auto sts = shared_path("data/sts-ct");
+  if (!sts) {
+    WARN("skipped: ../shared/data/sts-ct is absent");
+    return;
+  }
+  TempDir dir("report-run");
+  const fs::path cases = dir / "cases", gt = dir / "gt";
+  fs::create_directories(cases);
+  fs::create_directories(gt);
+  for (const char* c : {"STS_001", "STS_002", "STS_004"}) {
+    fs::create_symlink(*sts / "images" / (std::string(c) + "_0000.nii.gz"), cases / (std::string(c) + "_0000.nii.gz"));
+    fs::create_symlink(*sts / "labels" / (std::string(c) + ".nii.gz"), gt / (std::string(c) + ".nii.gz"));
+  }
+  // Two contestants as plain commands: one copies the ground truth, one fails on STS_002.
+  const std::string copy = "for f in {inputs}/*_0000.nii.gz; do b=$(basename $f _0000.nii.gz); ";
+  const std::string good = copy + "cp " + q(gt.string()) + "/$b.nii.gz {outputs}/$b.nii.gz; sleep 0.2; done";
+  const std::string flaky = copy + "[ $b = STS_002 ] && exit 3; cp " + q(gt.string()) + "/$b.nii.gz {outputs}/$b.nii.gz; done";
+  for (const auto& [name, cmd] : {std::pair{"good", good}, std::pair{"flaky", flaky}}) {
+    const auto r = run_cli("run --cases " + q(cases.string()) + " --out " + q(dir / name) + " --name " + name +
+                           " --command " + q(cmd) + " --timeout-s 30 --gpu none --quiet");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  const std::string out = dir / "report";
+  const auto r = run_cli("report " + q(dir / "good") + " " + q(dir / "flaky") + " --out " + q(out) + " --gt " +
+                         q(gt.string()) + " --cases " + q(cases.string()));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json board = json::parse(read_text(out + "/leaderboard.json"));
+  // Both have run records from per-case runs: time is ranked; no GPU here, so GPU memory is not.
+  CHECK(board["ranking"]["metrics"] == json({"dsc", "nsd", "time_s"}));
+  CHECK(board["ranking"]["time_limit_s"] == 30.0);
+  CHECK(board["teams"][0]["name"] == "good");
+  const json& flaky_team = board["teams"][1];
+  CHECK(flaky_team["failed_cases"] == 1);
+  for (const auto& c : flaky_team["cases"])
+    if (c["case"] == "STS_002") {
+      CHECK(c["run"]["status"] == "nonzero_exit");
+      CHECK(c["run"]["exit_code"] == 3);
+      CHECK(c["time_s"] == 30.0);
+    }
+  CHECK(board["teams"][0]["efficiency"]["n_records"] == 3);
+  CHECK(read_text(out + "/good_Efficiency.csv") == read_text(dir / "good/efficiency.csv"));
+  if (schema_validator_missing().empty()) {
+    const auto v = validate_json("leaderboard.schema.json", {out + "/leaderboard.json"});
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
+  }
+  // compare reads the same folders: the failed case is a new failure.
+  fs::copy_file(out + "/scores/good.json", dir / "good/scores.json");
+  fs::copy_file(out + "/scores/flaky.json", dir / "flaky/scores.json");
+  const auto c = run_cli("compare " + q(dir / "good") + " " + q(dir / "flaky"));
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 1);
+  CHECK(c.out.find("STS_002: missing") != std::string::npos);
+}
