@@ -117,22 +117,21 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
   const char* gpu_word = st.gpu_measure == GpuMeasure::device ? "device-wide" : "own";
   if (st.weight_dsc > 0) lb.metrics.push_back("dsc"), lb.weights.push_back(st.weight_dsc);
   if (st.weight_nsd > 0) lb.metrics.push_back("nsd"), lb.weights.push_back(st.weight_nsd);
-  if (!batch_team.empty() && all_records) {
-    all_records = false;
-    lb.notes.push_back("time and GPU memory are not ranked: " + batch_team +
-                       " ran in batch mode (one launch for all cases), so it has no per-case figures");
-  }
+  // Why time and GPU cannot be ranked, if they cannot: one note for both.
+  std::string efficiency_missing;
+  if (!all_records) efficiency_missing = "not every team has run records (records.jsonl)";
+  else if (!batch_team.empty())
+    efficiency_missing = batch_team + " ran in batch mode (one launch for all cases), so it has no per-case figures";
   if (st.weight_time > 0) {
-    if (all_records) lb.metrics.push_back("time_s"), lb.weights.push_back(st.weight_time);
-    else if (batch_team.empty()) lb.notes.push_back("time is not ranked: not every team has run records (records.jsonl)");
+    if (efficiency_missing.empty()) lb.metrics.push_back("time_s"), lb.weights.push_back(st.weight_time);
+    else lb.notes.push_back("time is not ranked: " + efficiency_missing);
   }
   if (st.weight_gpu > 0) {
-    if (all_records && all_gpu) lb.metrics.push_back("gpu_auc_mib_s"), lb.weights.push_back(st.weight_gpu);
-    else if (!batch_team.empty()) {
-    } else if (all_records)
+    if (efficiency_missing.empty() && all_gpu) lb.metrics.push_back("gpu_auc_mib_s"), lb.weights.push_back(st.weight_gpu);
+    else if (efficiency_missing.empty())
       lb.notes.push_back(std::string("GPU memory is not ranked: not every team has a ") + gpu_word + " GPU measurement");
     else
-      lb.notes.push_back("GPU memory is not ranked: not every team has run records (records.jsonl)");
+      lb.notes.push_back("GPU memory is not ranked: " + efficiency_missing);
   }
   if (lb.metrics.empty()) throw std::invalid_argument("every ranked metric has weight 0");
   const auto used = [&](const char* m) { return std::find(lb.metrics.begin(), lb.metrics.end(), m) != lb.metrics.end(); };
