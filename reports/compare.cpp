@@ -41,12 +41,9 @@ std::string pval(double p) {
 }
 
 // "ok", or what is wrong with the case on this side.
+// A failed run is named before the score status it caused (no prediction -> missing).
 std::string case_state(const CaseRecord& c, const Team& t, const std::map<std::string, const runner::RunRecord*>& runs,
                        std::string* message) {
-  if (c.status != CaseStatus::ok) {
-    *message = c.message;
-    return status_name(c.status);
-  }
   if (t.has_records) {
     auto it = runs.find(case_key(c.name));
     if (it == runs.end()) {
@@ -57,6 +54,10 @@ std::string case_state(const CaseRecord& c, const Team& t, const std::map<std::s
       *message = it->second->message;
       return std::string("run ") + runner::status_name(it->second->status);
     }
+  }
+  if (c.status != CaseStatus::ok) {
+    *message = c.message;
+    return status_name(c.status);
   }
   return "ok";
 }

@@ -156,17 +156,18 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
       e.key = key;
       if (auto it = score_of.find(key); it != score_of.end()) e.score = *it->second;
       if (auto it = run_of.find(key); it != run_of.end()) e.run = *it->second;
-      if (!e.score) {
+      // The first cause is named: a failed run explains a missing prediction, not the other way round.
+      if (!e.score) ++tr.absent_cases;
+      if (e.run && e.run->status != runner::RunStatus::ok) {
+        e.failure = std::string("run ") + runner::status_name(e.run->status) +
+                    (e.run->message.empty() ? "" : ": " + e.run->message);
+      } else if (t.has_records && !e.run) {
+        e.failure = "no run record for this case";
+      } else if (!e.score) {
         e.failure = "no score for this case in " + (t.scores_path.empty() ? t.dir : t.scores_path);
-        ++tr.absent_cases;
       } else if (e.score->status != CaseStatus::ok) {
         e.failure = std::string("scored ") + status_name(e.score->status) +
                     (e.score->message.empty() ? "" : ": " + e.score->message);
-      } else if (t.has_records && !e.run) {
-        e.failure = "no run record for this case";
-      } else if (e.run && e.run->status != runner::RunStatus::ok) {
-        e.failure = std::string("run ") + runner::status_name(e.run->status) +
-                    (e.run->message.empty() ? "" : ": " + e.run->message);
       }
       e.failed = !e.failure.empty();
       if (e.failed) ++tr.failed_cases;

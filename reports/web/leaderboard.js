@@ -236,7 +236,7 @@
   var builders = {
     'dsc-box': function () { return distribution('dsc', 'DSC'); },
     'nsd-box': function () { return distribution('nsd', 'NSD'); },
-    'dsc-time': function () { return accuracyAgainst('time_median_s', 'Median time per case (s)', ',.3~s'); },
+    'dsc-time': function () { return accuracyAgainst('time_median_s', 'Median time per case (s)', '~g'); },
     'dsc-gpu': function () {
       return accuracyAgainst('gpu_peak_mib', (data.gpu.measure === 'own' ? 'Own' : 'Device') + ' GPU memory peak (MiB)', ',.0f');
     },

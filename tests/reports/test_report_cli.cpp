@@ -368,5 +368,5 @@ TEST_CASE("report reads team folders written by lesionbench run") {
   const auto c = run_cli("compare " + q(dir / "good") + " " + q(dir / "flaky"));
   INFO(c.out << c.err);
   CHECK(c.exit_code == 1);
-  CHECK(c.out.find("STS_002: missing") != std::string::npos);
+  CHECK(c.out.find("STS_002: run nonzero_exit") != std::string::npos);
 }
