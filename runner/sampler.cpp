@@ -1,7 +1,10 @@
 // The sampling thread; see sampler.h.
 #include "runner/sampler.h"
 
+#include <signal.h>
 #include <time.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cmath>
@@ -53,6 +56,7 @@ void Sampler::start(const TreeRoots* tree, Clock::time_point t0) {
   tick_total_us_ = tick_max_us_ = 0;
   late_ticks_ = 0;
   gpu_failures_ = 0;
+  foreign_pids_ = false;
   gpu_note_ = base_gpu_note_;
   have_prev_cpu_ = proc::read_cpu_times(&prev_cpu_);
   prev_t_s_ = 0;
@@ -188,6 +192,15 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
         else own += gp.used_mib;
       }
       if (known) s.gpu_own_mib = own;
+      if (own == 0 && count > 0 && !foreign_pids_) {
+        // NVML names processes by the pids of the host; inside a container those may not exist here, and
+        // the contestant's own memory cannot be attributed. Say so rather than report 0 silently.
+        for (unsigned k = 0; k < count; ++k)
+          if (::kill(gpu_procs_[k].pid, 0) != 0 && errno == ESRCH) foreign_pids_ = true;
+        if (foreign_pids_)
+          gpu_note_ = "NVML lists GPU processes whose pids do not exist here (another pid namespace?): the "
+                      "contestant's own GPU memory may be missing";
+      }
     }
   }
 

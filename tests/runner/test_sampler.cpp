@@ -178,3 +178,23 @@ TEST_CASE("a memory limit is flagged as soon as the tree's resident memory goes 
   CHECK(e.signal == SIGKILL);
   CHECK(sampler.peak_rss_mib() > 100);
 }
+
+TEST_CASE("GPU processes under pids that do not exist here are reported, not silently counted as 0", "[sampler][gpu]") {
+  lb::test::TempDir tmp("gpuns");
+  const std::string state = tmp / "state";
+  std::ofstream(state) << "3999999 5000\n";  // a pid from another pid namespace (none exists here)
+  ::setenv("LESIONBENCH_NVML_LIBRARY", LB_FAKE_NVML, 1);
+  ::setenv("LB_FAKE_NVML_STATE", state.c_str(), 1);
+  const auto nvml = Nvml::load();
+  ::unsetenv("LESIONBENCH_NVML_LIBRARY");
+  Sampler s(SamplerSettings{50, 0, 0}, nvml);
+  TreeRoots tree;
+  tree.root.store(::getpid());
+  s.start(&tree, Clock::now());
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  s.stop();
+  ::unsetenv("LB_FAKE_NVML_STATE");
+  CHECK(s.samples().back().gpu_own_mib == 0);
+  CHECK(s.samples().back().gpu_device_mib == Approx(480 + 5000));
+  CHECK_THAT(s.gpu_note(), Catch::Contains("another pid namespace"));
+}
