@@ -20,6 +20,8 @@
 #                                             run-only target from source when cmake finds the libraries.
 #   bash benchmarks/gpu-check.sh --fake       (anywhere) the same pipeline against the fake NVML of the tests
 #                                             (build/tests/runner/libfake-nvidia-ml.so), no GPU or PyTorch.
+# Overrides (the tests use them): LB_GPU_CHECK_RUNNER (a lesionbench to use), LB_GPU_CHECK_WORK (work folder,
+# default benchmarks/out/gpu-check), LB_GPU_CHECK_FAKE_NVML (the fake library).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,7 +55,9 @@ if [ "$mode" = bundle ]; then
 fi
 
 # The runner to use, as a command prefix.
-if [ -x "$bundle/lesionbench" ]; then
+if [ -n "${LB_GPU_CHECK_RUNNER:-}" ]; then
+  lb=("$LB_GPU_CHECK_RUNNER")
+elif [ -x "$bundle/lesionbench" ]; then
   # Through the carried loader: the carried libc serves lesionbench (and the NVML it loads); the
   # contestant, started by /bin/sh, uses the host's own libraries as usual.
   extra=${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -71,7 +75,7 @@ fi
 "${lb[@]}" --version
 
 py=python3
-work=$root/benchmarks/out/gpu-check
+work=${LB_GPU_CHECK_WORK:-$root/benchmarks/out/gpu-check}
 rm -rf "$work"; mkdir -p "$work/cases"
 # One small CT-like case, written with the standard library (the GPU machine may lack nibabel).
 "$py" - "$work/cases/GpuCheck_0000.nii.gz" <<'PY'
@@ -94,7 +98,7 @@ PY
 
 contestant="$py $(printf %q "$root/benchmarks/gpu/alloc_contestant.py") {inputs} {outputs} $(printf %q "$work/contestant-log.json")"
 if [ "$mode" = fake ]; then
-  fake_lib=$root/build/tests/runner/libfake-nvidia-ml.so
+  fake_lib=${LB_GPU_CHECK_FAKE_NVML:-$root/build/tests/runner/libfake-nvidia-ml.so}
   [ -f "$fake_lib" ] || { echo "gpu-check --fake needs the tests built (build/tests/runner/libfake-nvidia-ml.so)" >&2; exit 2; }
   : >"$work/fake-state"
   echo "1 1000" >"$work/fake-state"   # a stranger on the device: counts device-wide, never as own

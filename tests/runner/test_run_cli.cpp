@@ -231,3 +231,30 @@ TEST_CASE("run: Ctrl-C stops the contestant, keeps the finished cases and exits 
   CHECK(recs.size() == 3);
   CHECK(recs["b_hang"].status == RunStatus::timeout);
 }
+
+TEST_CASE("benchmarks/gpu-check.sh passes its checks against the fake NVML", "[cli][gpu]") {
+  // The GPU check cannot run here; this rehearses everything but the GPU: the script, the contestant's
+  // phases and log, the runner's records and samples, and the comparison.
+  if (lb::test::run_command("command -v python3").exit_code != 0) {
+    WARN("skipped: python3 not found");
+    return;
+  }
+  lb::test::TempDir tmp("gpucheck");
+  const auto r = lb::test::run_command("LB_GPU_CHECK_RUNNER=" + shell_quote(LB_CLI) + " LB_GPU_CHECK_WORK=" +
+                                       shell_quote(tmp.path().string()) + " LB_GPU_CHECK_FAKE_NVML=" +
+                                       shell_quote(LB_FAKE_NVML) + " bash " +
+                                       shell_quote(std::string(LB_SOURCE_DIR) + "/benchmarks/gpu-check.sh") + " --fake");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("PASS  step") && Catch::Contains("gpu-check: all checks passed"));
+  // The comparison fails when nvidia-smi and the runner disagree by more than 5%.
+  const std::string log = tmp / "contestant-log.json";
+  auto doc = nlohmann::json::parse(lb::test::read_text(log));
+  for (auto& reading : doc["readings"])
+    if (reading["phase"] == "b") reading["smi_own_mib"] = reading["smi_own_mib"].get<double>() * 1.1;
+  std::ofstream(log, std::ios::trunc) << doc.dump();
+  const auto bad = lb::test::run_command("python3 " + shell_quote(std::string(LB_SOURCE_DIR) + "/benchmarks/gpu/check_gpu_run.py") +
+                                         " " + shell_quote(tmp / "team") + " " + shell_quote(log));
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.out, Catch::Contains("FAIL  own (b)") && Catch::Contains("PASS  own (a)"));
+}
