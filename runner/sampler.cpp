@@ -116,7 +116,7 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   // A full scan every 5 s (it only guards against a pid freed and reused within one tick); in between
   // only new processes and the tree's are read.
   const size_t full_every = std::max<size_t>(1, static_cast<size_t>(5000.0 / settings_.interval_ms));
-  table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, final || samples_.size() % full_every == 0,
+  table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, samples_.size() % full_every == 0,
                    &members_);
   uint64_t ticks = 0;
   int64_t rss_pages = 0;
