@@ -3,6 +3,7 @@
 // Ctrl-C leaving a consistent journal.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "runner/record.h"
@@ -257,4 +258,21 @@ TEST_CASE("benchmarks/gpu-check.sh passes its checks against the fake NVML", "[c
                                          " " + shell_quote(tmp / "team") + " " + shell_quote(log));
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.out, Catch::Contains("FAIL  own (b)") && Catch::Contains("PASS  own (a)"));
+}
+
+TEST_CASE("run: a contestant does not outlive lesionbench killed outright", "[cli]") {
+  lb::test::TempDir tmp("kill9");
+  const fs::path cases = tmp.path() / "cases";
+  write_case(cases, "a_hang");
+  const std::string pidfile = tmp / "pid";
+  const std::string command = "echo $$ > " + shell_quote(pidfile) + "; exec " + contestant_command("by-name");
+  const std::string cli = shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
+                          shell_quote(tmp / "team") + " --command " + shell_quote(command);
+  const auto r = lb::test::run_command("( " + cli + " & p=$!; for i in $(seq 200); do [ -s " + shell_quote(pidfile) +
+                                       " ] && break; sleep 0.05; done; sleep 0.3; kill -KILL $p; wait $p; echo rc=$? )");
+  CHECK_THAT(r.out, Catch::Contains("rc=137"));
+  const auto pids = read_pids(pidfile);
+  REQUIRE_FALSE(pids.empty());
+  for (int i = 0; i < 100 && process_alive(pids.back()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(process_alive(pids.back()));
 }
