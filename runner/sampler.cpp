@@ -102,8 +102,6 @@ void Sampler::stop(std::optional<double> final_tree_cpu_s) {
 void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   const auto tick_start = Clock::now();
   Sample s;
-  s.t_s = std::chrono::duration<double>(tick_start - t0_).count();
-  const double dt = s.t_s - prev_t_s_;
   const bool first = samples_.empty();
 
   // The contestant's process tree.
@@ -118,6 +116,11 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   const size_t full_every = std::max<size_t>(1, static_cast<size_t>(5000.0 / settings_.interval_ms));
   table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, samples_.size() % full_every == 0,
                    &members_);
+  // The tree's figures were read during the scan: stamp the sample at its middle, so the CPU interval
+  // between two samples is the interval between the readings.
+  const auto scanned = Clock::now();
+  s.t_s = std::chrono::duration<double>(tick_start + (scanned - tick_start) / 2 - t0_).count();
+  const double dt = s.t_s - prev_t_s_;
   uint64_t ticks = 0;
   int64_t rss_pages = 0;
   member_pids_.clear();
