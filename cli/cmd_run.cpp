@@ -40,6 +40,9 @@ void install_stop_handler() {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGHUP, &sa, nullptr);
+  // A closed stdout (`| head`) must not kill lesionbench in the middle of a case; contestants get the
+  // default back (spawn.cpp).
+  ::signal(SIGPIPE, SIG_IGN);
 }
 
 std::string fixed(double v, int decimals) {

@@ -89,6 +89,7 @@ std::unique_ptr<Launched> ProcessLauncher::launch(const LaunchRequest& r) {
   o.stderr_path = r.stderr_log.string();
   o.head_bytes = r.log_head_bytes;
   o.tail_bytes = r.log_tail_bytes;
+  o.die_with_parent = true;
   return std::make_unique<ProcessLaunched>(o);
 }
 

@@ -1,7 +1,10 @@
 // The sampling thread; see sampler.h.
 #include "runner/sampler.h"
 
+#include <signal.h>
 #include <time.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cmath>
@@ -53,6 +56,7 @@ void Sampler::start(const TreeRoots* tree, Clock::time_point t0) {
   tick_total_us_ = tick_max_us_ = 0;
   late_ticks_ = 0;
   gpu_failures_ = 0;
+  foreign_pids_ = false;
   gpu_note_ = base_gpu_note_;
   have_prev_cpu_ = proc::read_cpu_times(&prev_cpu_);
   prev_t_s_ = 0;
@@ -98,8 +102,6 @@ void Sampler::stop(std::optional<double> final_tree_cpu_s) {
 void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   const auto tick_start = Clock::now();
   Sample s;
-  s.t_s = std::chrono::duration<double>(tick_start - t0_).count();
-  const double dt = s.t_s - prev_t_s_;
   const bool first = samples_.empty();
 
   // The contestant's process tree.
@@ -112,8 +114,13 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   // A full scan every 5 s (it only guards against a pid freed and reused within one tick); in between
   // only new processes and the tree's are read.
   const size_t full_every = std::max<size_t>(1, static_cast<size_t>(5000.0 / settings_.interval_ms));
-  table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, final || samples_.size() % full_every == 0,
+  table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, samples_.size() % full_every == 0,
                    &members_);
+  // The tree's figures were read during the scan: stamp the sample at its middle, so the CPU interval
+  // between two samples is the interval between the readings.
+  const auto scanned = Clock::now();
+  s.t_s = std::chrono::duration<double>(tick_start + (scanned - tick_start) / 2 - t0_).count();
+  const double dt = s.t_s - prev_t_s_;
   uint64_t ticks = 0;
   int64_t rss_pages = 0;
   member_pids_.clear();
@@ -188,6 +195,15 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
         else own += gp.used_mib;
       }
       if (known) s.gpu_own_mib = own;
+      if (own == 0 && count > 0 && !foreign_pids_) {
+        // NVML names processes by the pids of the host; inside a container those may not exist here, and
+        // the contestant's own memory cannot be attributed. Say so rather than report 0 silently.
+        for (unsigned k = 0; k < count; ++k)
+          if (::kill(gpu_procs_[k].pid, 0) != 0 && errno == ESRCH) foreign_pids_ = true;
+        if (foreign_pids_)
+          gpu_note_ = "NVML lists GPU processes whose pids do not exist here (another pid namespace?): the "
+                      "contestant's own GPU memory may be missing";
+      }
     }
   }
 

@@ -88,6 +88,7 @@ class Sampler {
   double prev_sys_busy_ = 0, prev_sys_total_ = 0;  // the last interval's system CPU ticks
   std::string gpu_note_, base_gpu_note_;
   int gpu_failures_ = 0;
+  bool foreign_pids_ = false;
 
   std::atomic<bool> memory_exceeded_{false};
   std::atomic<double> peak_rss_mib_{0};

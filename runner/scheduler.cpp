@@ -103,16 +103,23 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
                                              double timeout_s) {
   Launch L;
   const fs::path inputs = work_ / "inputs", outputs = work_ / "outputs", scratch = work_ / "scratch";
-  fresh_dir(inputs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                        fs::perms::others_exec);
-  fresh_dir(outputs, fs::perms::all);
-  fresh_dir(scratch, fs::perms::all);
-  for (const auto& c : cases) {
-    // A copy, not a link: a contestant that writes into its inputs cannot touch the originals.
-    fs::copy_file(c.path, inputs / c.image_file, fs::copy_options::overwrite_existing);
-    std::error_code ec;
-    fs::permissions(inputs / c.image_file,
-                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read, ec);
+  L.started_wall = std::chrono::system_clock::now();
+  try {
+    fresh_dir(inputs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                          fs::perms::others_exec);
+    fresh_dir(outputs, fs::perms::all);
+    fresh_dir(scratch, fs::perms::all);
+    for (const auto& c : cases) {
+      // A copy, not a link: a contestant that writes into its inputs cannot touch the originals.
+      fs::copy_file(c.path, inputs / c.image_file, fs::copy_options::overwrite_existing);
+      std::error_code ec;
+      fs::permissions(inputs / c.image_file,
+                      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read, ec);
+    }
+  } catch (const std::exception& e) {
+    // One unreadable input (or a full disk) is this case's failure, not the run's.
+    L.launch_error = std::string("could not prepare the case's folders: ") + e.what();
+    return L;
   }
   LaunchRequest req;
   req.label = label;
@@ -125,7 +132,6 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   req.log_head_bytes = settings_.log_head_bytes;
   req.log_tail_bytes = settings_.log_tail_bytes;
 
-  L.started_wall = std::chrono::system_clock::now();
   std::unique_ptr<Launched> launched;
   try {
     launched = launcher_.launch(req);
@@ -305,7 +311,11 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       r.files.samples = "samples/" + c.name + ".csv";
       r.files.stdout_log = "logs/" + c.name + ".stdout.txt";
       r.files.stderr_log = "logs/" + c.name + ".stderr.txt";
-      write_samples_file((team / r.files.samples).string(), L.samples);
+      try {
+        write_samples_file((team / r.files.samples).string(), L.samples);
+      } catch (const std::exception& e) {
+        r.notes.push_back(std::string("the samples could not be written: ") + e.what());
+      }
       r.wall_s = L.wall_s;
       fill_figures(r, L);
       const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, settings_.timeout_s, L.peak_rss_mib);
@@ -364,7 +374,13 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       for (const auto& c : pending) names.push_back(c.prediction_file());
       std::optional<OutputsFolder> folder;
       if (!L.launch_error && v.check_output) folder.emplace(work_ / "outputs");
-      if (!L.launch_error) write_samples_file((samples_ / "batch.csv").string(), L.samples);
+      if (!L.launch_error) {
+        try {
+          write_samples_file((samples_ / "batch.csv").string(), L.samples);
+        } catch (const std::exception& e) {
+          summary.notes.push_back(std::string("the batch's samples could not be written: ") + e.what());
+        }
+      }
       bool any_failed = false;
       for (size_t i = 0; i < pending.size(); ++i) {
         const CaseInput& c = pending[i];

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,8 +34,9 @@ namespace {
 constexpr unsigned kCloseRangeCloexec = 1u << 2;
 
 // Runs in the child between fork and exec: only async-signal-safe calls.
-void child_setup(int out_fd, int err_fd) {
+void child_setup(int out_fd, int err_fd, bool die_with_parent) {
   ::setpgid(0, 0);
+  if (die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -82,10 +84,11 @@ Spawned::Spawned(const SpawnOptions& o) : argv_(o.argv) {
   for (const auto& [k, v] : o.env) env[k] = v;
   std::vector<std::string> rest(argv_.begin() + 1, argv_.end());
   const int out_w = out_pipe[1], err_w = err_pipe[1];
+  const bool die_with_parent = o.die_with_parent;
   std::error_code ec;
   started_ = Clock::now();
   bp::child child;
-  auto setup = bp::extend::on_exec_setup([out_w, err_w](auto&) { child_setup(out_w, err_w); });
+  auto setup = bp::extend::on_exec_setup([out_w, err_w, die_with_parent](auto&) { child_setup(out_w, err_w, die_with_parent); });
   if (o.cwd.empty())
     child = bp::child(bp::exe = exe, bp::args = rest, env, bp::std_in < bp::null, setup, ec);
   else

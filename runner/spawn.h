@@ -28,6 +28,9 @@ struct SpawnOptions {
   std::vector<std::pair<std::string, std::string>> env;   // set (on top of our environment)
   std::string stdout_path, stderr_path;                   // empty: kept in memory only
   size_t head_bytes = 1 << 20, tail_bytes = 256 << 10;
+  // SIGKILL the process if the thread that started it dies (lesionbench killed outright): for contestants,
+  // which must not outlive the runner. Only for spawns from a thread that lives as long as the process.
+  bool die_with_parent = false;
 };
 
 class Spawned {

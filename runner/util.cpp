@@ -58,7 +58,7 @@ std::string printable(const std::string& name, size_t max_len) {
   return out;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
@@ -74,7 +74,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     }
     done += static_cast<size_t>(k);
   }
-  ::fdatasync(fd);
+  if (durable) ::fdatasync(fd);
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;

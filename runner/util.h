@@ -17,7 +17,8 @@ std::string substitute_command(const std::string& command, const std::string& in
 std::string printable(const std::string& name, size_t max_len = 120);
 
 // Writes `path` through a temporary file in the same folder and a rename: readers never see half a file.
-void write_file_atomic(const std::string& path, const std::string& content);
+// `durable`: flushed to disk first (skip it for files rebuilt from others, such as the efficiency CSVs).
+void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
 
 // "2026-11-26T20:13:10.123Z"
 std::string iso_time_utc(std::chrono::system_clock::time_point t);

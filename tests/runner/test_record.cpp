@@ -62,7 +62,7 @@ TEST_CASE("run record round-trips through JSON with every field", "[record]") {
 
 TEST_CASE("unmeasured and non-finite figures are null, never NaN", "[record]") {
   RunRecord r;
-  r.case_name = "C";
+  r.case_name = "C0001";
   r.wall_s = 1;
   r.cpu.max_pct = std::numeric_limits<double>::quiet_NaN();
   const json j = r;

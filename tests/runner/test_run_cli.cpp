@@ -3,6 +3,7 @@
 // Ctrl-C leaving a consistent journal.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "runner/record.h"
@@ -26,31 +27,36 @@ std::map<std::string, RunRecord> records_by_case(const fs::path& team) {
   return out;
 }
 
-// Validates every line of records.jsonl against schemas/run-record.schema.json with Python's jsonschema,
-// an implementation independent of ours. Skipped when that module is not installed.
-void validate_records(const fs::path& records) {
+// Validates a JSON document, or every line of a JSON-lines file, against a schema of schemas/ with Python's
+// jsonschema, an implementation independent of ours. Returns the validator's error text (empty: valid).
+// Skipped (empty) when that module is not installed.
+std::string schema_errors(const std::string& schema, const fs::path& file, bool lines) {
   const auto probe = lb::test::run_command("/usr/bin/python3 -c 'import jsonschema'");
   if (probe.exit_code != 0) {
     WARN("skipped schema validation: python3-jsonschema is not installed");
-    return;
+    return {};
   }
   const std::string script =
       "import json,sys,jsonschema\n"
       "schema=json.load(open(sys.argv[1]))\n"
       "jsonschema.Draft202012Validator.check_schema(schema)\n"
       "v=jsonschema.Draft202012Validator(schema)\n"
-      "n=0\n"
-      "for line in open(sys.argv[2]):\n"
-      "    v.validate(json.loads(line)); n+=1\n"
-      "print('valid', n)\n";
+      "docs=[json.loads(l) for l in open(sys.argv[2])] if sys.argv[3]=='lines' else [json.load(open(sys.argv[2]))]\n"
+      "for d in docs: v.validate(d)\n"
+      "print('valid', len(docs))\n";
   lb::test::TempDir tmp("schema");
   std::ofstream(tmp / "v.py") << script;
   const auto r = lb::test::run_command("/usr/bin/python3 " + shell_quote(tmp / "v.py") + " " +
-                                       shell_quote(std::string(LB_SCHEMA_DIR) + "/run-record.schema.json") + " " +
-                                       shell_quote(records.string()));
-  INFO(r.err);
-  CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::StartsWith("valid"));
+                                       shell_quote(std::string(LB_SCHEMA_DIR) + "/" + schema) + " " +
+                                       shell_quote(file.string()) + (lines ? " lines" : " doc"));
+  if (r.exit_code == 0 && r.out.rfind("valid", 0) == 0) return {};
+  return r.err.empty() ? "invalid" : r.err;
+}
+
+void validate_records(const fs::path& records) {
+  const std::string err = schema_errors("run-record.schema.json", records, true);
+  INFO(err);
+  CHECK(err.empty());
 }
 
 size_t csv_rows(const fs::path& p) {
@@ -125,6 +131,7 @@ TEST_CASE("run --manifest: a good binary, a container and a crashing one, end to
   }
   m["contestants"].push_back({{"name", "crasher"}, {"command", contestant_command("crash")}, {"timeout_s", 30}});
   std::ofstream(tmp / "contestants.json") << m.dump(2);
+  CHECK(schema_errors("manifest.schema.json", tmp / "contestants.json", false).empty());
 
   const auto r = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(results.string()) +
                          " --manifest " + shell_quote(tmp / "contestants.json") + " --sample-ms 50");
@@ -179,6 +186,8 @@ TEST_CASE("run: bad invocations exit 2 with a message that says what to do", "[c
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("folder name"));
   std::ofstream(tmp / "m.json") << R"({"contestants": [{"name": "a", "comand": "x"}]})";
+  if (lb::test::run_command("/usr/bin/python3 -c 'import jsonschema'").exit_code == 0)
+    CHECK_FALSE(schema_errors("manifest.schema.json", tmp / "m.json", false).empty());  // the schema agrees
   r = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(tmp / "res") + " --manifest " +
               shell_quote(tmp / "m.json"));
   CHECK(r.exit_code == 2);
@@ -222,4 +231,48 @@ TEST_CASE("run: Ctrl-C stops the contestant, keeps the finished cases and exits 
   recs = records_by_case(team);
   CHECK(recs.size() == 3);
   CHECK(recs["b_hang"].status == RunStatus::timeout);
+}
+
+TEST_CASE("benchmarks/gpu-check.sh passes its checks against the fake NVML", "[cli][gpu]") {
+  // The GPU check cannot run here; this rehearses everything but the GPU: the script, the contestant's
+  // phases and log, the runner's records and samples, and the comparison.
+  if (lb::test::run_command("command -v python3").exit_code != 0) {
+    WARN("skipped: python3 not found");
+    return;
+  }
+  lb::test::TempDir tmp("gpucheck");
+  const auto r = lb::test::run_command("LB_GPU_CHECK_RUNNER=" + shell_quote(LB_CLI) + " LB_GPU_CHECK_WORK=" +
+                                       shell_quote(tmp.path().string()) + " LB_GPU_CHECK_FAKE_NVML=" +
+                                       shell_quote(LB_FAKE_NVML) + " bash " +
+                                       shell_quote(std::string(LB_SOURCE_DIR) + "/benchmarks/gpu-check.sh") + " --fake");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("PASS  step") && Catch::Contains("gpu-check: all checks passed"));
+  // The comparison fails when nvidia-smi and the runner disagree by more than 5%.
+  const std::string log = tmp / "contestant-log.json";
+  auto doc = nlohmann::json::parse(lb::test::read_text(log));
+  for (auto& reading : doc["readings"])
+    if (reading["phase"] == "b") reading["smi_own_mib"] = reading["smi_own_mib"].get<double>() * 1.1;
+  std::ofstream(log, std::ios::trunc) << doc.dump();
+  const auto bad = lb::test::run_command("python3 " + shell_quote(std::string(LB_SOURCE_DIR) + "/benchmarks/gpu/check_gpu_run.py") +
+                                         " " + shell_quote(tmp / "team") + " " + shell_quote(log));
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.out, Catch::Contains("FAIL  own (b)") && Catch::Contains("PASS  own (a)"));
+}
+
+TEST_CASE("run: a contestant does not outlive lesionbench killed outright", "[cli]") {
+  lb::test::TempDir tmp("kill9");
+  const fs::path cases = tmp.path() / "cases";
+  write_case(cases, "a_hang");
+  const std::string pidfile = tmp / "pid";
+  const std::string command = "echo $$ > " + shell_quote(pidfile) + "; exec " + contestant_command("by-name");
+  const std::string cli = shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
+                          shell_quote(tmp / "team") + " --command " + shell_quote(command);
+  const auto r = lb::test::run_command("( " + cli + " & p=$!; for i in $(seq 200); do [ -s " + shell_quote(pidfile) +
+                                       " ] && break; sleep 0.05; done; sleep 0.3; kill -KILL $p; wait $p; echo rc=$? )");
+  CHECK_THAT(r.out, Catch::Contains("rc=137"));
+  const auto pids = read_pids(pidfile);
+  REQUIRE_FALSE(pids.empty());
+  for (int i = 0; i < 100 && process_alive(pids.back()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(process_alive(pids.back()));
 }

@@ -292,3 +292,18 @@ TEST_CASE("exit classification names the flag that set a limit", "[scheduler]") 
   e.exit_code = 0;
   CHECK(classify_exit(e, KillReason::none, st, 10, 0).status == RunStatus::ok);
 }
+
+TEST_CASE("a case whose input cannot be copied is recorded as launch_error and the run goes on", "[scheduler]") {
+  Team t({"a_good", "c_good"});
+  std::vector<CaseInput> cases = t.cases;
+  cases.insert(cases.begin() + 1, CaseInput{"b_gone", "b_gone_0000.nii.gz", t.cases_dir / "b_gone_0000.nii.gz"});
+  MockLauncher launcher(play_by_name);
+  Scheduler s(launcher, t.settings(), nullptr);
+  const RunSummary sum = s.run(cases, JournalMode::fresh_only);
+  REQUIRE(sum.records.size() == 3);
+  CHECK(sum.records[0].status == RunStatus::ok);
+  CHECK(sum.records[1].status == RunStatus::launch_error);
+  CHECK_THAT(sum.records[1].message, Catch::Contains("could not prepare") && Catch::Contains("b_gone_0000.nii.gz"));
+  CHECK(sum.records[2].status == RunStatus::ok);
+  CHECK(launcher.launches() == 2);
+}
