@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -311,6 +313,17 @@ void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::
     if (in_range(roots[i])) mark_[static_cast<size_t>(roots[i])] = 0;
 }
 
+namespace {
+// Whether a process exists and has not yet exited (a zombie has exited).
+bool running(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z' && line[close + 2] != 'X';
+}
+}  // namespace
+
 int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
   ProcessTable table;
   std::vector<size_t> members;
@@ -336,6 +349,13 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
   for (pid_t p : stopped)
     if (::kill(p, SIGKILL) == 0) ++killed;
   if (pgid > 0) ::kill(-pgid, SIGKILL);
+  // SIGKILL is delivered asynchronously (later still to a process in uninterruptible sleep): wait until each
+  // is gone or a zombie, so nothing it does overlaps the output checks and the next case. Bounded, in case
+  // one is stuck in the kernel.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (pid_t p : stopped)
+    while (running(p) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return killed;
 }
 
