@@ -1,11 +1,177 @@
-// Placeholder until the report command lands; see its issue.
-#include <iostream>
+// lesionbench report: leaderboards (JSON, HTML), the official CSVs and pictures from team folders.
+#include <unistd.h>
 
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/version.h"
+#include "reports/report.h"
 
 namespace lb::cli {
-int cmd_report(int, char**) {
-  std::cerr << "lesionbench report: not available in this build yet\n";
-  return 2;
+
+namespace {
+
+// "dsc=1,nsd=1,time=0.5,gpu=0" -> the weights named; others keep their value.
+void parse_weights(const std::string& text, RankSettings& st) {
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) throw UsageError("--weights needs NAME=WEIGHT items (dsc, nsd, time, gpu), not '" + item + "'");
+    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    double w = 0;
+    try {
+      size_t used = 0;
+      w = std::stod(value, &used);
+      if (used != value.size()) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError("--weights: '" + value + "' is not a number");
+    }
+    if (!(w >= 0)) throw UsageError("--weights: weights must be >= 0");
+    if (name == "dsc") st.weight_dsc = w;
+    else if (name == "nsd") st.weight_nsd = w;
+    else if (name == "time") st.weight_time = w;
+    else if (name == "gpu") st.weight_gpu = w;
+    else throw UsageError("--weights: unknown metric '" + name + "' (dsc, nsd, time, gpu)");
+  }
 }
+
+std::string f(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+void print_board(const Leaderboard& b, std::ostream& out) {
+  size_t w = 4;
+  for (const auto& t : b.teams) w = std::max(w, t.team.name.size());
+  const bool boot = b.settings.bootstrap_resamples > 0 && b.teams.size() > 1;
+  out << std::left << std::setw(6) << "place" << std::setw(static_cast<int>(w) + 2) << "team" << std::right
+      << std::setw(8) << "score" << std::setw(6) << "mean" << std::setw(8) << "DSC" << std::setw(8) << "NSD"
+      << std::setw(10) << "time(s)" << std::setw(8) << "failed";
+  if (boot) out << std::setw(8) << "keeps";
+  out << "\n";
+  for (const auto& t : b.teams) {
+    out << std::left << std::setw(6) << t.rank_then_aggregate.place << std::setw(static_cast<int>(w) + 2) << t.team.name
+        << std::right << std::setw(8) << f(t.rank_then_aggregate.score, 3) << std::setw(6) << t.mean_based.place
+        << std::setw(8) << f(t.summary.mean_dsc, 4) << std::setw(8) << f(t.summary.mean_nsd, 4) << std::setw(10)
+        << (t.efficiency && t.efficiency->time_s.n ? f(t.efficiency->time_s.median, 1) : std::string("-"))
+        << std::setw(8) << (std::to_string(t.failed_cases) + "/" + std::to_string(t.cases.size()));
+    if (boot) out << std::setw(7) << f(t.keeps_place * 100, 0) << "%";
+    out << "\n";
+  }
+  out << "ranked on";
+  for (size_t m = 0; m < b.metrics.size(); ++m) out << (m ? ", " : " ") << b.metrics[m] << " (weight " << b.weights[m] << ")";
+  out << "; score = mean rank (lower is better), mean = place by mean values\n";
+  for (const auto& n : b.notes) out << "note: " << n << "\n";
+}
+
+}  // namespace
+
+int cmd_report(int argc, char** argv) {
+  ReportOptions opt;
+  std::vector<std::string> dirs;
+  std::string weights, gpu_measure = "device";
+  double time_limit = 0, tolerance = 2.0;
+  int threads = 0, seed = 1;
+  bool no_lesion_wise = false, quiet = false;
+  Args args("report",
+            "lesionbench report TEAM_DIR... --out REPORT_DIR [--gt GT_DIR] [--cases CASES_DIR] [options]",
+            "Builds the leaderboard of the teams' folders (as `lesionbench run` writes them: predictions/, records.jsonl,\n"
+            "efficiency.csv, samples; scores.json from `lesionbench score --json TEAM_DIR/scores.json`) and writes into\n"
+            "REPORT_DIR: leaderboard.json (schemas/leaderboard.schema.json), leaderboard.html (one self-contained page),\n"
+            "DSC_NSD_<team>.csv and <team>_Efficiency.csv (the organisers' CSVs), and pictures/ of the worst cases.\n"
+            "Teams are ranked as FLARE ranks (rank-then-aggregate over cases and metrics), beside a ranking on means,\n"
+            "with the stability of each place under a bootstrap over the cases.");
+  args.positional("TEAM_DIR", "a team's folder; the team is named after it", &dirs, 1, 100000)
+      .option("--out", "REPORT_DIR", "where to write the report (created if needed)", &opt.out_dir, true)
+      .option("--gt", "GT_DIR", "ground truth: scores teams that have no scores.json (lesion-wise), and draws the pictures",
+              &opt.gt_dir)
+      .option("--cases", "CASES_DIR", "the input images (<case>_0000.nii.gz), for the pictures", &opt.cases_dir)
+      .option("--weights", "dsc=W,nsd=W,time=W,gpu=W", "metric weights of the ranking (default all 1; 0 leaves one out)",
+              &weights)
+      .choice("--gpu-measure", {"device", "own"},
+              "GPU memory ranked: device-wide as FLARE measures it (default), or the team's own processes", &gpu_measure)
+      .option("--gpu-allowance-mib", "MIB", "GPU memory not counted, taken off every sample (FLARE22 used 2048; default 0)",
+              &opt.rank.gpu_allowance_mib)
+      .option("--time-limit-s", "S", "time of a failed case (default: the runs' time limit, else 600)", &time_limit)
+      .option("--bootstrap", "N", "bootstrap resamples for rank stability (default 1000; 0 = none)",
+              &opt.rank.bootstrap_resamples)
+      .option("--seed", "N", "seed of the bootstrap (default 1)", &seed)
+      .option("--pictures", "N", "pictures of the worst cases per team (default 3; 0 = none)", &opt.pictures_per_team)
+      .option("--gpu-cases", "N", "slowest cases per team whose GPU memory is plotted over time (default 3)",
+              &opt.gpu_cases_per_team)
+      .flag("--rescore", "score every team from --gt even when it has a scores.json", &opt.rescore)
+      .option("--tolerance-mm", "MM", "NSD tolerance when scoring now (default 2)", &tolerance)
+      .flag("--no-lesion-wise", "when scoring now, leave out lesion-wise scores", &no_lesion_wise)
+      .option("--threads", "N", "threads when scoring now (default: all cores)", &threads)
+      .flag("--allow-different-settings", "rank teams scored with different settings (tolerance, connectivity) anyway",
+            &opt.allow_different_settings)
+      .option("--web-modules", "DIR", "node_modules folder with vega, vega-lite and vega-embed (default: found by itself)",
+              &opt.web_modules)
+      .flag("--quiet", "print only warnings and errors", &quiet)
+      .epilog(
+          "Examples:\n"
+          "  lesionbench report results/team-a results/team-b results/team-c --out report/\n"
+          "  lesionbench report results/* --out report/ --gt labels/ --cases images/ --gpu-allowance-mib 2048\n\n"
+          "Exit codes: 0 written, 2 unusable input (a folder without scores and no --gt, different scoring settings, bad "
+          "options).");
+  if (!args.parse(argc, argv)) return 0;
+  if (!weights.empty()) parse_weights(weights, opt.rank);
+  if (opt.rank.weight_dsc + opt.rank.weight_nsd + opt.rank.weight_time + opt.rank.weight_gpu <= 0)
+    throw UsageError("--weights: at least one weight must be positive");
+  if (opt.rank.gpu_allowance_mib < 0) throw UsageError("--gpu-allowance-mib must be >= 0");
+  if (args.given("--time-limit-s")) {
+    if (!(time_limit > 0)) throw UsageError("--time-limit-s must be > 0");
+    opt.rank.time_limit_s = time_limit;
+  }
+  if (opt.rank.bootstrap_resamples < 0) throw UsageError("--bootstrap must be >= 0");
+  if (seed < 0) throw UsageError("--seed must be >= 0");
+  if (opt.pictures_per_team < 0 || opt.gpu_cases_per_team < 0) throw UsageError("--pictures and --gpu-cases must be >= 0");
+  if (!(tolerance >= 0)) throw UsageError("--tolerance-mm must be >= 0");
+  if (opt.rescore && opt.gt_dir.empty()) throw UsageError("--rescore needs --gt");
+  opt.rank.seed = static_cast<uint64_t>(seed);
+  opt.rank.gpu_measure = gpu_measure == "own" ? GpuMeasure::own : GpuMeasure::device;
+  opt.team_dirs = dirs;
+  opt.score.case_settings.tolerance_mm = tolerance;
+  opt.score.lesion_wise = !no_lesion_wise;
+  opt.score.threads = threads;
+  opt.tool = ToolInfo{"lesionbench", version(), git_commit()};
+  const bool tty = isatty(STDERR_FILENO);
+  if (tty && !quiet)
+    opt.log = [](const std::string& line) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    };
+
+  ReportResult r;
+  try {
+    r = write_report(opt);
+  } catch (const SettingsMismatch& e) {
+    if (tty && !quiet) std::fprintf(stderr, "\r\033[K");
+    std::cerr << "lesionbench report: " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    if (tty && !quiet) std::fprintf(stderr, "\r\033[K");
+    std::cerr << "lesionbench report: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    if (tty && !quiet) std::fprintf(stderr, "\r\033[K");
+    std::cerr << "lesionbench report: " << e.what() << "\n";
+    return 2;
+  }
+  if (tty && !quiet) std::fprintf(stderr, "\r\033[K");
+  for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+  if (!quiet) {
+    print_board(r.board, std::cout);
+    std::cout << "\n";
+    for (const auto& f : r.written) std::cout << "wrote " << f << "\n";
+  }
+  return 0;
+}
+
 }  // namespace lb::cli

@@ -1,11 +1,338 @@
-// Placeholder until the run command lands; see its issue.
-#include <iostream>
+// lesionbench run: launch contestants (commands or containers) on cases, measure them, record every case.
+#include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/version.h"
+#include "runner/contestant.h"
+#include "runner/journal.h"
+#include "runner/nvml.h"
+#include "runner/scheduler.h"
+
+namespace fs = std::filesystem;
+using namespace lb::runner;
 
 namespace lb::cli {
-int cmd_run(int, char**) {
-  std::cerr << "lesionbench run: not available in this build yet\n";
-  return 2;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// Ctrl-C (or SIGTERM) asks the run to stop: the contestant is killed and the journal stays complete.
+// A second Ctrl-C ends lesionbench at once (SA_RESETHAND).
+void install_stop_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);
+  // A closed stdout (`| head`) must not kill lesionbench in the middle of a case; contestants get the
+  // default back (spawn.cpp).
+  ::signal(SIGPIPE, SIG_IGN);
 }
+
+std::string fixed(double v, int decimals) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(decimals) << v;
+  return s.str();
+}
+
+std::string duration_text(double s) {
+  if (s < 120) return fixed(s, 1) + " s";
+  const int total = static_cast<int>(std::lround(s));
+  return std::to_string(total / 60) + " min " + std::to_string(total % 60) + " s";
+}
+
+std::string mib_text(double mib) {
+  if (mib >= 1024) return fixed(mib / 1024, 2) + " GiB";
+  return fixed(mib, 0) + " MiB";
+}
+
+// A default name from the image ("registry/team-a:latest" -> "team-a") or the command's program.
+std::string default_name(const ContestantSpec& s) {
+  std::string base;
+  if (s.is_container) {
+    base = s.container.image.empty() ? fs::path(s.container.image_archive).filename().string() : s.container.image;
+    if (auto slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
+    if (auto colon = base.find(':'); colon != std::string::npos) base = base.substr(0, colon);
+    if (auto dot = base.find('.'); dot != std::string::npos && s.container.image.empty()) base = base.substr(0, dot);
+  } else {
+    std::istringstream in(s.command.command);
+    in >> base;
+    base = fs::path(base).filename().string();
+  }
+  std::string clean;
+  for (char c : base)
+    clean += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') ? c : '_';
+  while (!clean.empty() && (clean[0] == '.' || clean[0] == '-')) clean.erase(0, 1);
+  return clean.empty() ? "contestant" : clean;
+}
+
+struct GpuChoice {
+  std::optional<int> index;
+  std::string text;  // for the settings line
+};
+
+GpuChoice resolve_gpu(const std::string& gpu, const Nvml& nvml) {
+  if (gpu == "none") return {std::nullopt, "none (--gpu none)"};
+  if (gpu == "auto") {
+    if (nvml.available() && nvml.device_count() > 0) return {0, "0 (the first of " + std::to_string(nvml.device_count()) + ")"};
+    return {std::nullopt, "none (" + nvml.error() + ")"};
+  }
+  int idx = -1;
+  try {
+    size_t used = 0;
+    idx = std::stoi(gpu, &used);
+    if (used != gpu.size()) idx = -1;
+  } catch (const std::exception&) {
+  }
+  if (idx < 0) throw UsageError("--gpu must be auto, none or a device index, not '" + gpu + "'");
+  std::string text = std::to_string(idx);
+  if (!nvml.available()) text += " (not measured: " + nvml.error() + ")";
+  else if (idx >= nvml.device_count()) text += " (NVML sees only " + std::to_string(nvml.device_count()) + " GPU(s): not measured)";
+  return {idx, text};
+}
+
+void print_record(const RunRecord& r, size_t index, size_t total, bool quiet) {
+  if (quiet && r.status == RunStatus::ok) return;
+  const int width = static_cast<int>(std::to_string(total).size());
+  std::ostringstream line;
+  line << "[" << std::setw(width) << index + 1 << "/" << total << "] " << std::left << std::setw(22) << r.case_name << " "
+       << std::setw(13) << status_name(r.status) << std::right << std::setw(9) << (fixed(r.wall_s, 1) + " s");
+  if (r.gpu.available && r.gpu.device_max_mib) {
+    line << "  GPU " << mib_text(*r.gpu.device_max_mib);
+    if (r.gpu.own_max_mib) line << " (own " << mib_text(*r.gpu.own_max_mib) << ")";
+  }
+  if (r.cpu.max_pct) line << "  CPU " << fixed(*r.cpu.max_pct, 0) << "%";
+  if (r.ram.max_mib) line << "  RSS " << mib_text(*r.ram.max_mib);
+  std::cout << line.str() << "\n";
+  if (r.status != RunStatus::ok && !r.message.empty()) std::cout << "      " << r.message << "\n";
+  for (const auto& n : r.notes) std::cout << "      note: " << n << "\n";
+  std::cout.flush();
+}
+
+struct Options {
+  std::string cases_dir, out_dir, manifest;
+  std::string name, image, image_archive, engine = "auto", entry, memory = "28g", shm_size = "28g", network = "none";
+  std::vector<std::string> engine_args, gpu_args, env;
+  std::string command, workdir;
+  bool per_case = false, batch = false, resume = false, fresh = false, quiet = false;
+  double timeout_s = 600, sample_ms = 100, memory_limit_mib = 0;
+  int log_cap_kib = 1024;
+  std::string gpu = "auto";
+};
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  Options o;
+  Args args("run",
+            "lesionbench run --cases CASES_DIR --out TEAM_DIR (--command CMD | --image IMAGE) [options]\n"
+            "       lesionbench run --cases CASES_DIR --out RESULTS_DIR --manifest contestants.json [options]",
+            "Runs a contestant on every <case>_0000.nii.gz of CASES_DIR as FLARE does (one launch per case, fresh\n"
+            "inputs and outputs folders), measuring wall time, GPU memory (device-wide as FLARE reads it, and the\n"
+            "contestant's own), CPU and RAM. Every case gets a record in TEAM_DIR/records.jsonl (status ok,\n"
+            "nonzero_exit, signal, timeout, oom, no_output, bad_output or launch_error), its prediction in\n"
+            "TEAM_DIR/predictions/, its samples and logs; TEAM_DIR/efficiency.csv has the official columns.\n"
+            "With --manifest, each contestant gets RESULTS_DIR/<name>/.");
+  args.option("--cases", "DIR", "input images, <case>_0000.nii.gz", &o.cases_dir, true)
+      .option("--out", "DIR", "team folder (or, with --manifest, the folder of team folders)", &o.out_dir, true)
+      .option("--manifest", "FILE", "run several contestants (schemas/manifest.schema.json)", &o.manifest)
+      .option("--name", "NAME", "contestant name (default: from the image or the command)", &o.name)
+      .option("--command", "CMD", "a command line with {inputs} and {outputs}, run by /bin/sh -c", &o.command)
+      .option("--workdir", "DIR", "working folder of --command (default: a fresh scratch folder per launch)", &o.workdir)
+      .repeated("--env", "KEY=VALUE", "extra environment for the contestant (repeatable)", &o.env)
+      .option("--image", "IMAGE", "a container image following the FLARE contract (predict.sh)", &o.image)
+      .option("--image-archive", "FILE", "load this `docker save` archive first; the image is removed after", &o.image_archive)
+      .choice("--engine", {"auto", "docker", "podman"}, "container engine (default auto: docker if on PATH, else podman)",
+              &o.engine)
+      .repeated("--engine-arg", "ARG", "extra argument for `ENGINE run`, before the image (repeatable)", &o.engine_args)
+      .option("--entry", "CMD", "command run in the container by /bin/bash -c (default: sh predict.sh)", &o.entry)
+      .option("--memory", "SIZE", "container memory limit, -m (default 28g; '' for none)", &o.memory)
+      .option("--shm-size", "SIZE", "container shared memory, --shm-size (default 28g; '' for the engine's)", &o.shm_size)
+      .option("--network", "NET", "container network (default none)", &o.network)
+      .repeated("--gpu-arg", "ARG", "GPU flags for the engine with {gpu} for the index (default docker: --gpus "
+                                    "device={gpu}; podman: --device nvidia.com/gpu={gpu})",
+                &o.gpu_args)
+      .flag("--per-case", "one launch per case, FLARE's protocol (default)", &o.per_case)
+      .flag("--batch", "one launch for all cases (faster local validation; timed as a whole)", &o.batch)
+      .option("--timeout-s", "S", "time limit per case, the whole tree killed after it (default 600; 0: none)", &o.timeout_s)
+      .option("--gpu", "auto|none|N", "GPU to give and to measure (default auto: 0 when NVML finds one)", &o.gpu)
+      .option("--sample-ms", "MS", "sampling interval (default 100, FLARE's)", &o.sample_ms)
+      .option("--memory-limit-mib", "MIB", "kill a command whose processes' resident memory exceeds this (status oom)",
+              &o.memory_limit_mib)
+      .option("--log-cap-kib", "KIB", "keep this much of the start of each stdout/stderr, plus a quarter of it from "
+                                      "the end (default 1024)",
+              &o.log_cap_kib)
+      .flag("--resume", "continue a run: cases already in records.jsonl are skipped", &o.resume)
+      .flag("--fresh", "start over: remove the team folder's records, predictions, samples and logs first", &o.fresh)
+      .flag("--quiet", "print only failed cases and the summary", &o.quiet)
+      .epilog(
+          "Examples:\n"
+          "  lesionbench run --cases imagesTs/ --out runs/baseline --command 'lesionbench-baseline predict --input "
+          "{inputs} --output {outputs}'\n"
+          "  lesionbench run --cases imagesTs/ --out runs/team-a --image-archive team-a.tar.gz --gpu 0\n"
+          "  lesionbench run --cases imagesTs/ --out runs/ --manifest contestants.json --resume\n\n"
+          "Exit codes: 0 the run completed (failed cases are recorded with their status), 2 it could not start,\n"
+          "130 interrupted (the journal holds every finished case; continue with --resume).");
+  if (!args.parse(argc, argv)) return 0;
+
+  if (o.per_case && o.batch) throw UsageError("--per-case and --batch exclude each other");
+  if (o.resume && o.fresh) throw UsageError("--resume and --fresh exclude each other");
+  if (o.timeout_s < 0) throw UsageError("--timeout-s must be >= 0");
+  if (!(o.sample_ms >= 1)) throw UsageError("--sample-ms must be at least 1");
+  if (o.memory_limit_mib < 0) throw UsageError("--memory-limit-mib must be >= 0");
+  if (o.log_cap_kib < 1) throw UsageError("--log-cap-kib must be at least 1");
+  const bool single = !o.command.empty() || !o.image.empty() || !o.image_archive.empty();
+  if (o.manifest.empty() && !single) throw UsageError("give a contestant: --command, --image or --image-archive, or --manifest");
+  if (!o.manifest.empty() && single) throw UsageError("--manifest replaces --command/--image; give one or the other");
+  if (!o.command.empty() && (!o.image.empty() || !o.image_archive.empty()))
+    throw UsageError("--command and --image/--image-archive exclude each other");
+  if (!o.manifest.empty() && !o.name.empty()) throw UsageError("--name is taken from the manifest's entries");
+
+  // Defaults every contestant starts from; a manifest entry overrides them.
+  ContestantSpec defaults;
+  defaults.container.engine = o.engine;
+  defaults.container.engine_args = o.engine_args;
+  if (!o.entry.empty()) defaults.container.entry = {"/bin/bash", "-c", o.entry};
+  defaults.container.memory = o.memory;
+  defaults.container.shm_size = o.shm_size;
+  defaults.container.network = o.network;
+  defaults.container.gpu_args = o.gpu_args;
+  for (const auto& kv : o.env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--env needs KEY=VALUE, not '" + kv + "'");
+    defaults.command.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+
+  std::vector<ContestantSpec> contestants;
+  try {
+    if (!o.manifest.empty()) {
+      contestants = read_manifest(o.manifest, defaults);
+    } else {
+      ContestantSpec s = defaults;
+      s.is_container = o.command.empty();
+      if (s.is_container) {
+        s.container.image = o.image;
+        s.container.image_archive = o.image_archive;
+        for (const auto& [k, v] : s.command.env) s.container.engine_args.insert(s.container.engine_args.end(), {"-e", k + "=" + v});
+      } else {
+        s.command.command = o.command;
+        s.command.workdir = o.workdir.empty() ? "" : fs::absolute(o.workdir).string();
+      }
+      s.name = o.name.empty() ? default_name(s) : o.name;
+      if (const std::string bad = check_contestant_name(s.name); !bad.empty()) throw UsageError(bad);
+      contestants.push_back(s);
+    }
+  } catch (const SetupError& e) {
+    std::cerr << "lesionbench run: " << e.what() << "\n";
+    return 2;
+  }
+
+  std::vector<CaseInput> cases;
+  std::vector<std::string> ignored;
+  try {
+    cases = find_cases(o.cases_dir, &ignored);
+  } catch (const SetupError& e) {
+    std::cerr << "lesionbench run: " << e.what() << "\n";
+    return 2;
+  }
+  if (!ignored.empty()) {
+    std::cerr << "lesionbench run: note: " << ignored.size() << " file(s) in " << o.cases_dir
+              << " are not <case>_0000.nii.gz images and are ignored: " << ignored[0]
+              << (ignored.size() > 1 ? ", ..." : "") << "\n";
+  }
+
+  const auto nvml = Nvml::load();
+  const JournalMode mode = o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
+  install_stop_handler();
+  const std::string version_text = std::string(lb::version()) + " (" + lb::git_commit() + ")";
+
+  int exit_code = 0;
+  std::map<std::string, std::map<std::string, int>> table;  // contestant -> status -> count
+  for (const auto& spec : contestants) {
+    if (g_stop.load()) break;
+    RunSettings st;
+    st.team_dir = o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name;
+    st.contestant = spec.name;
+    st.batch = spec.batch.value_or(o.batch);
+    st.timeout_s = spec.timeout_s.value_or(o.timeout_s);
+    st.sample_ms = o.sample_ms;
+    st.memory_limit_mib = spec.memory_limit_mib.value_or(o.memory_limit_mib);
+    st.log_head_bytes = static_cast<size_t>(o.log_cap_kib) * 1024;
+    st.log_tail_bytes = st.log_head_bytes / 4;
+    st.lesionbench_version = version_text;
+    const GpuChoice gpu = resolve_gpu(spec.gpu.value_or(o.gpu), *nvml);
+    st.gpu_index = gpu.index;
+
+    const std::string what = spec.is_container
+                                 ? "container " + (spec.container.image.empty() ? spec.container.image_archive : spec.container.image)
+                                 : "command " + spec.command.command;
+    std::cout << "== " << spec.name << ": " << what << "\n"
+              << "   " << cases.size() << " case(s) from " << o.cases_dir << " -> " << st.team_dir.string() << "; "
+              << (st.batch ? "one launch for all cases" : "one launch per case") << ", time limit "
+              << (st.timeout_s > 0 ? fixed(st.timeout_s, 0) + " s" : std::string("none"))
+              << (st.batch ? " per case" : "") << ", GPU " << gpu.text << ", sampling every " << fixed(st.sample_ms, 0)
+              << " ms";
+    if (st.memory_limit_mib > 0 && !spec.is_container) std::cout << ", memory limit " << fixed(st.memory_limit_mib, 0) << " MiB";
+    if (spec.is_container && !spec.container.memory.empty()) std::cout << ", memory limit " << spec.container.memory;
+    std::cout << "\n";
+    std::cout.flush();
+
+    const auto launcher = make_launcher(spec);
+    Scheduler scheduler(*launcher, st, nvml, &g_stop);
+    RunCallbacks cb;
+    const bool quiet = o.quiet;
+    cb.on_record = [quiet](const RunRecord& r, size_t i, size_t n) { print_record(r, i, n, quiet); };
+    const auto t0 = std::chrono::steady_clock::now();
+    RunSummary summary;
+    try {
+      summary = scheduler.run(cases, mode, cb);
+    } catch (const SetupError& e) {
+      std::cerr << "lesionbench run: " << spec.name << ": " << e.what() << "\n";
+      exit_code = 2;
+      continue;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& n : summary.notes) std::cout << "   note: " << n << "\n";
+    std::map<std::string, int> counts;
+    for (const auto& r : summary.records) ++counts[status_name(r.status)];
+    table[spec.name] = counts;
+    std::cout << "   " << summary.records.size() << " case(s) run in " << duration_text(elapsed);
+    if (!counts.empty()) {
+      std::cout << ":";
+      bool first = true;
+      for (RunStatus s : kAllRunStatuses) {
+        auto it = counts.find(status_name(s));
+        if (it == counts.end()) continue;
+        std::cout << (first ? " " : ", ") << it->first << " " << it->second;
+        first = false;
+      }
+    }
+    if (summary.skipped) std::cout << "; " << summary.skipped << " already recorded (skipped)";
+    std::cout << "\n   wrote " << (st.team_dir / "records.jsonl").string() << ", efficiency.csv, predictions/\n";
+    if (summary.interrupted) {
+      std::cout << "   interrupted: the case in flight was not recorded; continue with --resume\n";
+      exit_code = 130;
+      break;
+    }
+  }
+  if (g_stop.load() && exit_code == 0) exit_code = 130;
+  return exit_code;
+}
+
 }  // namespace lb::cli

@@ -59,7 +59,7 @@ void print_table(const ScoreSet& set, std::ostream& out) {
   const bool lesion = set.settings.lesion_wise;
   out << std::left << std::setw(static_cast<int>(w) + 2) << "case" << std::setw(18) << "status" << std::right
       << std::setw(7) << "DSC" << std::setw(8) << "NSD";
-  if (lesion) out << std::setw(9) << "L-DSC" << std::setw(8) << "L-NSD" << std::setw(8) << "found" << std::setw(5) << "FP";
+  if (lesion) out << std::setw(9) << "L-DSC" << std::setw(8) << "L-NSD" << std::setw(10) << "found" << std::setw(8) << "FP";
   out << "  note\n";
   for (const auto& c : set.cases) {
     out << std::left << std::setw(static_cast<int>(w) + 2) << c.name << std::setw(18) << status_name(c.status)
@@ -67,10 +67,10 @@ void print_table(const ScoreSet& set, std::ostream& out) {
     if (lesion) {
       if (c.lesion_wise) {
         const auto& l = *c.lesion_wise;
-        out << std::setw(9) << fixed4(l.dsc) << std::setw(8) << fixed4(l.nsd) << std::setw(8)
-            << (std::to_string(l.tp) + "/" + std::to_string(l.n_gt)) << std::setw(5) << l.fp;
+        out << std::setw(9) << fixed4(l.dsc) << std::setw(8) << fixed4(l.nsd) << std::setw(10)
+            << (std::to_string(l.tp) + "/" + std::to_string(l.n_gt)) << std::setw(8) << l.fp;
       } else {
-        out << std::setw(9) << "-" << std::setw(8) << "-" << std::setw(8) << "-" << std::setw(5) << "-";
+        out << std::setw(9) << "-" << std::setw(8) << "-" << std::setw(10) << "-" << std::setw(8) << "-";
       }
     }
     const std::string note = note_of(c);

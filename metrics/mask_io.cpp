@@ -1,6 +1,7 @@
 #include "metrics/mask_io.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -12,10 +13,12 @@ namespace {
 
 std::string format_value(double v) {
   if (std::isnan(v)) return "NaN";
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
+  // Shortest text that reads back as the stored value: float32 data prints as 0.9999, not 0.999899983.
+  char buf[64];
+  const float f = static_cast<float>(v);
+  const auto res = static_cast<double>(f) == v ? std::to_chars(buf, buf + sizeof buf, f)
+                                               : std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
 }
 
 // Offending values: the few most frequent, with counts, and the total.
@@ -103,17 +106,21 @@ MaskLoad mask_from_image(nifti::Image&& img) {
     r.warnings.push_back(s.str());
   }
   if (h.datatype == nifti::kUInt8 && !scaled) {
-    // Fast path for the usual file: count byte values, keep the buffer.
-    std::array<int64_t, 256> hist{};
+    // Fast path for the usual file: a max over the bytes (vectorised); values are counted only when bad.
     const uint8_t* p = img.data.data();
-    for (int64_t i = 0; i < n; ++i) ++hist[p[i]];
+    uint8_t top = 0;
+    for (int64_t i = 0; i < n; ++i) top = std::max(top, p[i]);
     int64_t total_bad = 0;
     std::map<double, int64_t> bad;
-    for (int v = 2; v < 256; ++v)
-      if (hist[v]) {
-        bad[v] = hist[v];
-        total_bad += hist[v];
-      }
+    if (top > 1) {
+      std::array<int64_t, 256> hist{};
+      for (int64_t i = 0; i < n; ++i) ++hist[p[i]];
+      for (int v = 2; v < 256; ++v)
+        if (hist[v]) {
+          bad[v] = hist[v];
+          total_bad += hist[v];
+        }
+    }
     m.voxels = std::move(img.data);
     if (total_bad) {
       r.status = MaskStatus::invalid_labels;

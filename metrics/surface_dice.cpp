@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <cmath>
@@ -104,71 +105,79 @@ ToleranceStencil tolerance_stencil(const std::array<double, 3>& s, double tol) {
 
 namespace {
 
-// Neighbour codes of one point slice: point (x, y) sees voxels x-1..x, y-1..y of voxel slices k-1 and k.
-// rows[b][c] is the voxel row (y-1+b) of slice (k-1+c), padded with a zero on each side.
-void code_slice(const MaskView& m, int64_t k, uint8_t* codes, std::vector<uint8_t>& pad) {
+// Which voxel rows of a view hold any voxel: one byte per row (j, k). Lets the slab loops skip empty space,
+// which is most of a crop that spans the volume because of scattered false positives.
+std::vector<uint8_t> row_flags(const MaskView& m) {
   const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
-  const int64_t w = n0 + 1;  // points per row
+  std::vector<uint8_t> flags(static_cast<size_t>(n1 * n2), 0);
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n2, 4), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t k = r.begin(); k < r.end(); ++k)
+      for (int64_t j = 0; j < n1; ++j) {
+        const uint8_t* row = m.data + j * m.stride_j + k * m.stride_k;
+        uint8_t acc = 0;
+        for (int64_t i = 0; i < n0; ++i) acc |= row[i];
+        flags[static_cast<size_t>(j + n1 * k)] = acc != 0;
+      }
+  });
+  return flags;
+}
+
+// One mask's data for a slab of point slices: codes and row distances, filled only for active point rows.
+struct SlabMask {
+  std::vector<uint8_t> codes;
+  std::vector<uint16_t> dist;     // along i to the nearest border point in the row, capped
+  std::vector<uint8_t> has_border;  // per point row: whether dist is meaningful
+};
+
+// Codes and row distances of point slice k for one mask. Point (x, y) sees voxels x-1..x, y-1..y of voxel
+// slices k-1 and k; rows[b][c] is voxel row (y-1+b) of slice (k-1+c), padded with a zero on each side.
+void fill_slice(const MaskView& m, const std::vector<uint8_t>& flags, int64_t k, uint16_t cap, uint8_t* codes,
+                uint16_t* dist, uint8_t* has_border, std::vector<uint8_t>& pad) {
+  const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
+  const int64_t w = n0 + 1;
   const int64_t pw = n0 + 2;
-  pad.assign(static_cast<size_t>(4 * pw), 0);
+  if (pad.size() < static_cast<size_t>(4 * pw)) pad.assign(static_cast<size_t>(4 * pw), 0);
   uint8_t* r[2][2] = {{pad.data(), pad.data() + pw}, {pad.data() + 2 * pw, pad.data() + 3 * pw}};
+  auto active = [&](int64_t yy, int64_t kk) {
+    return yy >= 0 && yy < n1 && kk >= 0 && kk < n2 && flags[static_cast<size_t>(yy + n1 * kk)];
+  };
   for (int64_t y = 0; y <= n1; ++y) {
-    uint8_t any = 0;
+    has_border[y] = 0;
+    if (!active(y - 1, k - 1) && !active(y, k - 1) && !active(y - 1, k) && !active(y, k)) continue;
     for (int b = 0; b < 2; ++b)
       for (int c = 0; c < 2; ++c) {
         const int64_t yy = y - 1 + b, kk = k - 1 + c;
-        uint8_t* dst = r[b][c] + 1;
-        if (yy < 0 || yy >= n1 || kk < 0 || kk >= n2) {
-          std::memset(dst, 0, static_cast<size_t>(n0));
-          continue;
-        }
-        const uint8_t* src = m.data + yy * m.stride_j + kk * m.stride_k;
-        uint8_t acc = 0;
-        for (int64_t x = 0; x < n0; ++x) {
-          dst[x] = src[x];
-          acc |= src[x];
-        }
-        any |= acc;
+        uint8_t* dst = r[b][c];
+        dst[0] = 0;
+        dst[pw - 1] = 0;
+        if (active(yy, kk)) std::memcpy(dst + 1, m.data + yy * m.stride_j + kk * m.stride_k, static_cast<size_t>(n0));
+        else std::memset(dst + 1, 0, static_cast<size_t>(n0));
       }
     uint8_t* out = codes + y * w;
-    if (!any) {
-      std::memset(out, 0, static_cast<size_t>(w));
-      continue;
-    }
     const uint8_t *r00 = r[0][0], *r01 = r[0][1], *r10 = r[1][0], *r11 = r[1][1];
-    for (int64_t x = 0; x < w; ++x) {
+    for (int64_t x = 0; x < w; ++x)
       out[x] = static_cast<uint8_t>((r00[x] << 7) | (r01[x] << 6) | (r10[x] << 5) | (r11[x] << 4) |
                                     (r00[x + 1] << 3) | (r01[x + 1] << 2) | (r10[x + 1] << 1) | r11[x + 1]);
-    }
-  }
-}
-
-// Per point, the distance along i (in points) to the nearest border point of the same row, capped at cap.
-void row_distances(const uint8_t* codes, int64_t w, int64_t rows, uint16_t cap, uint16_t* out) {
-  for (int64_t y = 0; y < rows; ++y) {
-    const uint8_t* c = codes + y * w;
-    uint16_t* d = out + y * w;
+    // Distances along the row to its nearest border point: two scans.
+    uint16_t* d = dist + y * w;
     int64_t last = -1;
-    bool any = false;
     for (int64_t x = 0; x < w; ++x) {
-      if (surface::is_border(c[x])) {
-        last = x;
-        any = true;
-      }
+      if (surface::is_border(out[x])) last = x;
       d[x] = last < 0 ? cap : static_cast<uint16_t>(std::min<int64_t>(x - last, cap));
     }
-    if (!any) continue;
+    if (last < 0) continue;  // a row inside the mask: no border
+    has_border[y] = 1;
     last = -1;
     for (int64_t x = w - 1; x >= 0; --x) {
-      if (surface::is_border(c[x])) last = x;
+      if (surface::is_border(out[x])) last = x;
       if (last >= 0) d[x] = static_cast<uint16_t>(std::min<int64_t>({d[x], last - x, cap}));
     }
   }
 }
 
 struct Scratch {
-  std::vector<uint8_t> codes_gt, codes_pred, pad;
-  std::vector<uint16_t> dist_gt, dist_pred;
+  SlabMask gt, pred;
+  std::vector<uint8_t> pad;
 };
 
 }  // namespace
@@ -179,10 +188,14 @@ SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const std::
   const int64_t w = n0 + 1, h = n1 + 1, depth = n2 + 1;  // point grid
   const int64_t area = w * h;
   const ToleranceStencil st = tolerance_stencil(s, tol);
-  const uint16_t cap =
-      static_cast<uint16_t>(std::min<int64_t>(std::max<int64_t>(st.max_di, 0) + 1, std::numeric_limits<uint16_t>::max()));
-  const int64_t halo = st.rk;
+  const uint16_t cap = static_cast<uint16_t>(
+      std::min<int64_t>(std::max<int64_t>(st.max_di, 0) + 1, std::numeric_limits<uint16_t>::max()));
+  int64_t halo = 0;  // slices the stencil reaches (0 for 3 mm slices at 2 mm)
+  for (const auto& o : st.offsets) halo = std::max<int64_t>(halo, std::abs(o.dk));
   const int64_t chunk = std::max<int64_t>(8, 4 * halo);
+
+  std::vector<uint8_t> flags_gt, flags_pred;
+  tbb::parallel_invoke([&] { flags_gt = row_flags(gt); }, [&] { flags_pred = row_flags(pred); });
 
   tbb::combinable<SurfelCounts> partial;
   tbb::combinable<Scratch> scratch;
@@ -194,47 +207,47 @@ SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const std::
         const int64_t z0 = range.begin(), z1 = range.end();
         const int64_t zlo = std::max<int64_t>(0, z0 - halo), zhi = std::min<int64_t>(depth, z1 + halo);
         const int64_t slices = zhi - zlo;
-        sc.codes_gt.resize(static_cast<size_t>(slices * area));
-        sc.codes_pred.resize(static_cast<size_t>(slices * area));
-        sc.dist_gt.resize(static_cast<size_t>(slices * area));
-        sc.dist_pred.resize(static_cast<size_t>(slices * area));
-        for (int64_t z = zlo; z < zhi; ++z) {
-          const int64_t o = (z - zlo) * area;
-          code_slice(gt, z, sc.codes_gt.data() + o, sc.pad);
-          code_slice(pred, z, sc.codes_pred.data() + o, sc.pad);
-          row_distances(sc.codes_gt.data() + o, w, h, cap, sc.dist_gt.data() + o);
-          row_distances(sc.codes_pred.data() + o, w, h, cap, sc.dist_pred.data() + o);
+        for (SlabMask* m : {&sc.gt, &sc.pred}) {
+          if (m->codes.size() < static_cast<size_t>(slices * area)) {
+            m->codes.resize(static_cast<size_t>(slices * area));
+            m->dist.resize(static_cast<size_t>(slices * area));
+          }
+          m->has_border.assign(static_cast<size_t>(slices * h), 0);
         }
-        // A border point is within tolerance when any stencil row holds a border point of the other mask
+        for (int64_t z = zlo; z < zhi; ++z) {
+          const int64_t o = (z - zlo) * area, ro = (z - zlo) * h;
+          fill_slice(gt, flags_gt, z, cap, sc.gt.codes.data() + o, sc.gt.dist.data() + o, sc.gt.has_border.data() + ro,
+                     sc.pad);
+          fill_slice(pred, flags_pred, z, cap, sc.pred.codes.data() + o, sc.pred.dist.data() + o,
+                     sc.pred.has_border.data() + ro, sc.pad);
+        }
+        // A border point is within tolerance when some stencil row of the other mask holds a border point
         // no further along i than that row's limit.
-        auto near_other = [&](const std::vector<uint16_t>& dist_other, int64_t x, int64_t y, int64_t z) {
+        auto near_other = [&](const SlabMask& other, int64_t x, int64_t y, int64_t z) {
           for (const auto& off : st.offsets) {
             const int64_t yy = y + off.dj, zz = z + off.dk;
             if (yy < 0 || yy >= h || zz < zlo || zz >= zhi) continue;
-            if (dist_other[static_cast<size_t>((zz - zlo) * area + yy * w + x)] <= off.max_di) return true;
+            if (!other.has_border[static_cast<size_t>((zz - zlo) * h + yy)]) continue;
+            if (other.dist[static_cast<size_t>((zz - zlo) * area + yy * w + x)] <= off.max_di) return true;
           }
           return false;
         };
-        for (int64_t z = z0; z < z1; ++z) {
-          const int64_t o = (z - zlo) * area;
-          const uint8_t* cg = sc.codes_gt.data() + o;
-          const uint8_t* cp = sc.codes_pred.data() + o;
-          for (int64_t y = 0; y < h; ++y) {
-            const uint8_t* rg = cg + y * w;
-            const uint8_t* rp = cp + y * w;
-            for (int64_t x = 0; x < w; ++x) {
-              const uint8_t a = rg[x], b = rp[x];
-              if (surface::is_border(a)) {
-                ++out.gt[a];
-                if (near_other(sc.dist_pred, x, y, z)) ++out.gt_within[a];
-              }
-              if (surface::is_border(b)) {
-                ++out.pred[b];
-                if (near_other(sc.dist_gt, x, y, z)) ++out.pred_within[b];
-              }
-            }
+        auto count_row = [&](const SlabMask& self, const SlabMask& other, std::array<uint64_t, 256>& all,
+                             std::array<uint64_t, 256>& within, int64_t y, int64_t z) {
+          const uint8_t* row = self.codes.data() + (z - zlo) * area + y * w;
+          for (int64_t x = 0; x < w; ++x) {
+            const uint8_t c = row[x];
+            if (!surface::is_border(c)) continue;
+            ++all[c];
+            if (near_other(other, x, y, z)) ++within[c];
           }
-        }
+        };
+        for (int64_t z = z0; z < z1; ++z)
+          for (int64_t y = 0; y < h; ++y) {
+            const size_t ro = static_cast<size_t>((z - zlo) * h + y);
+            if (sc.gt.has_border[ro]) count_row(sc.gt, sc.pred, out.gt, out.gt_within, y, z);
+            if (sc.pred.has_border[ro]) count_row(sc.pred, sc.gt, out.pred, out.pred_within, y, z);
+          }
       },
       tbb::simple_partitioner());
   SurfelCounts total;

@@ -1,0 +1,354 @@
+// Lining teams up on cases, deciding failures, ranking (see leaderboard.h).
+#include "reports/leaderboard.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace lb {
+
+Stat stat_of(std::vector<double> v) {
+  Stat s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  const size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+double auc_above_allowance(const std::vector<double>& t, const std::vector<double>& mib, double allowance) {
+  double area = 0;
+  for (size_t i = 1; i < t.size() && i < mib.size(); ++i) {
+    const double dt = t[i] - t[i - 1];
+    if (!(dt > 0) || !std::isfinite(mib[i]) || !std::isfinite(mib[i - 1])) continue;
+    const double p = mib[i - 1] - allowance, q = mib[i] - allowance;
+    if (p >= 0 && q >= 0) area += 0.5 * (p + q) * dt;
+    else if (p > 0) area += 0.5 * dt * p * p / (p - q);  // the line crosses the allowance: keep the triangle above it
+    else if (q > 0) area += 0.5 * dt * q * q / (q - p);
+  }
+  return area;
+}
+
+namespace {
+
+std::optional<double> gpu_auc(const runner::RunRecord& r, GpuMeasure m) {
+  return m == GpuMeasure::device ? r.gpu.device_auc_mib_s : r.gpu.own_auc_mib_s;
+}
+std::optional<double> gpu_max(const runner::RunRecord& r, GpuMeasure m) {
+  return m == GpuMeasure::device ? r.gpu.device_max_mib : r.gpu.own_max_mib;
+}
+
+// GPU AUC with the allowance off: exact from the samples when they can be read; otherwise a lower bound from
+// the figures (0 when the peak stayed under the allowance, else AUC - allowance x wall time, at least 0).
+std::optional<double> gpu_auc_for_ranking(const Team& team, const runner::RunRecord& r, const RankSettings& st,
+                                          bool* approximated) {
+  const auto auc = gpu_auc(r, st.gpu_measure);
+  if (!auc) return std::nullopt;
+  if (st.gpu_allowance_mib <= 0) return auc;
+  if (!r.files.samples.empty() && r.mode == "per_case") {
+    try {
+      const SampleSeries s = read_samples((std::filesystem::path(team.dir) / r.files.samples).string());
+      const auto& series = st.gpu_measure == GpuMeasure::device ? s.device_mib : s.own_mib;
+      if (!series.empty()) return auc_above_allowance(s.t_s, series, st.gpu_allowance_mib);
+    } catch (const std::exception&) {
+      // fall through to the bound
+    }
+  }
+  *approximated = true;
+  const auto peak = gpu_max(r, st.gpu_measure);
+  if (peak && *peak <= st.gpu_allowance_mib) return 0.0;
+  return std::max(0.0, *auc - st.gpu_allowance_mib * r.wall_s);
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
+  if (teams.empty()) throw std::invalid_argument("no team to rank");
+  {
+    std::set<std::string> names;
+    for (const auto& t : teams)
+      if (!names.insert(t.name).second)
+        throw std::invalid_argument("two teams are named '" + t.name + "'; team names come from the folder names");
+  }
+  Leaderboard lb;
+  lb.settings = st;
+  lb.score_settings = teams.front().scores.settings;
+
+  // The cases: the union of every team's scored cases.
+  std::set<std::string> keys;
+  for (const auto& t : teams)
+    for (const auto& c : t.scores.cases) keys.insert(case_key(c.name));
+  if (keys.empty()) throw std::invalid_argument("no scored case in any team");
+  lb.case_keys.assign(keys.begin(), keys.end());
+  const size_t n_cases = lb.case_keys.size(), n_teams = teams.size();
+
+  // Time limit for failed cases.
+  double limit = 0;
+  for (const auto& t : teams)
+    for (const auto& r : t.records) limit = std::max(limit, r.timeout_s);
+  lb.time_limit_s = st.time_limit_s.value_or(limit > 0 ? limit : 600.0);
+
+  // Which metrics can be ranked on.
+  bool all_records = true, all_gpu = true;
+  std::string batch_team;
+  for (const auto& t : teams) {
+    all_records = all_records && t.has_records;
+    for (const auto& r : t.records)
+      if (r.mode != "per_case" && batch_team.empty()) batch_team = t.name;
+    bool gpu = false;
+    for (const auto& r : t.records) gpu = gpu || gpu_auc(r, st.gpu_measure).has_value();
+    all_gpu = all_gpu && gpu;
+  }
+  const char* gpu_word = st.gpu_measure == GpuMeasure::device ? "device-wide" : "own";
+  if (st.weight_dsc > 0) lb.metrics.push_back("dsc"), lb.weights.push_back(st.weight_dsc);
+  if (st.weight_nsd > 0) lb.metrics.push_back("nsd"), lb.weights.push_back(st.weight_nsd);
+  // Why time and GPU cannot be ranked, if they cannot: one note for both.
+  std::string efficiency_missing;
+  if (!all_records) efficiency_missing = "not every team has run records (records.jsonl)";
+  else if (!batch_team.empty())
+    efficiency_missing = batch_team + " ran in batch mode (one launch for all cases), so it has no per-case figures";
+  if (st.weight_time > 0) {
+    if (efficiency_missing.empty()) lb.metrics.push_back("time_s"), lb.weights.push_back(st.weight_time);
+    else lb.notes.push_back("time is not ranked: " + efficiency_missing);
+  }
+  if (st.weight_gpu > 0) {
+    if (efficiency_missing.empty() && all_gpu) lb.metrics.push_back("gpu_auc_mib_s"), lb.weights.push_back(st.weight_gpu);
+    else if (efficiency_missing.empty())
+      lb.notes.push_back(std::string("GPU memory is not ranked: not every team has a ") + gpu_word + " GPU measurement");
+    else
+      lb.notes.push_back("GPU memory is not ranked: " + efficiency_missing);
+  }
+  if (lb.metrics.empty()) throw std::invalid_argument("every ranked metric has weight 0");
+  const auto used = [&](const char* m) { return std::find(lb.metrics.begin(), lb.metrics.end(), m) != lb.metrics.end(); };
+
+  // Line every team up on the cases and decide failures.
+  bool approximated = false;
+  std::vector<TeamResult> results(n_teams);
+  for (size_t ti = 0; ti < n_teams; ++ti) {
+    TeamResult& tr = results[ti];
+    tr.team = std::move(teams[ti]);
+    const Team& t = tr.team;
+    std::map<std::string, const CaseRecord*> score_of;
+    for (const auto& c : t.scores.cases) score_of[case_key(c.name)] = &c;
+    std::map<std::string, const runner::RunRecord*> run_of;
+    for (const auto& r : t.records) {
+      if (!keys.count(r.case_name))
+        tr.team.warnings.push_back("run record for " + r.case_name + " has no score in any team; left out");
+      run_of[r.case_name] = &r;
+    }
+    for (const auto& key : lb.case_keys) {
+      CaseEntry e;
+      e.key = key;
+      if (auto it = score_of.find(key); it != score_of.end()) e.score = *it->second;
+      if (auto it = run_of.find(key); it != run_of.end()) e.run = *it->second;
+      // The first cause is named: a failed run explains a missing prediction, not the other way round.
+      if (!e.score) ++tr.absent_cases;
+      if (e.run && e.run->status != runner::RunStatus::ok) {
+        e.failure = std::string("run ") + runner::status_name(e.run->status) +
+                    (e.run->message.empty() ? "" : ": " + e.run->message);
+      } else if (t.has_records && !e.run) {
+        e.failure = "no run record for this case";
+      } else if (!e.score) {
+        e.failure = "no score for this case in " + (t.scores_path.empty() ? t.dir : t.scores_path);
+      } else if (e.score->status != CaseStatus::ok) {
+        e.failure = std::string("scored ") + status_name(e.score->status) +
+                    (e.score->message.empty() ? "" : ": " + e.score->message);
+      }
+      e.failed = !e.failure.empty();
+      if (e.failed) ++tr.failed_cases;
+      e.dsc = e.failed ? 0.0 : e.score->dsc;
+      e.nsd = e.failed ? 0.0 : e.score->nsd;
+      if (used("time_s")) e.time_s = e.failed ? lb.time_limit_s : e.run->wall_s;
+      if (used("gpu_auc_mib_s") && !e.failed) e.gpu_auc_mib_s = gpu_auc_for_ranking(t, *e.run, st, &approximated);
+      tr.cases.push_back(std::move(e));
+    }
+    if (tr.absent_cases)
+      lb.warnings.push_back(t.name + ": " + std::to_string(tr.absent_cases) + " of " + std::to_string(n_cases) +
+                            " cases have no score (counted as failed)");
+  }
+  // GPU of failed cases (and of cases without a measurement): the worst any team had on that case.
+  if (used("gpu_auc_mib_s")) {
+    int unmeasured = 0;
+    for (size_t c = 0; c < n_cases; ++c) {
+      double worst = 0;
+      for (const auto& tr : results) {
+        const auto& e = tr.cases[c];
+        if (e.gpu_auc_mib_s) worst = std::max(worst, *e.gpu_auc_mib_s);
+        else if (e.run)  // a failed run's measurement up to the failure counts towards the worst too
+          if (auto a = gpu_auc_for_ranking(tr.team, *e.run, st, &approximated)) worst = std::max(worst, *a);
+      }
+      for (auto& tr : results) {
+        auto& e = tr.cases[c];
+        if (!e.gpu_auc_mib_s) {
+          if (!e.failed) ++unmeasured;
+          e.gpu_auc_mib_s = worst;
+        }
+      }
+    }
+    if (unmeasured)
+      lb.notes.push_back(std::to_string(unmeasured) +
+                         " successful case runs had no GPU measurement and count with the worst GPU AUC of their case");
+    if (approximated)
+      lb.notes.push_back("GPU allowance: some sample series were unavailable; their AUC above the allowance is the "
+                         "bound max(0, AUC - allowance x wall time)");
+    if (st.gpu_allowance_mib > 0)
+      lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
+  }
+  if (used("gpu_auc_mib_s"))
+    lb.notes.push_back(std::string("GPU memory measure: ") + gpu_word +
+                       (st.gpu_measure == GpuMeasure::device ? " (as FLARE measures it)" : " (the contestant's own processes)"));
+
+  // Ranking table.
+  std::vector<MetricColumn> cols;
+  for (size_t m = 0; m < lb.metrics.size(); ++m) {
+    MetricColumn col;
+    col.name = lb.metrics[m];
+    col.weight = lb.weights[m];
+    col.direction = (col.name == "dsc" || col.name == "nsd") ? Direction::higher_is_better : Direction::lower_is_better;
+    col.values.assign(n_cases, std::vector<double>(n_teams, 0.0));
+    for (size_t c = 0; c < n_cases; ++c)
+      for (size_t t = 0; t < n_teams; ++t) {
+        const auto& e = results[t].cases[c];
+        col.values[c][t] = col.name == "dsc" ? e.dsc : col.name == "nsd" ? e.nsd : col.name == "time_s" ? *e.time_s : *e.gpu_auc_mib_s;
+      }
+    cols.push_back(std::move(col));
+  }
+  const Ranking rta = rank_then_aggregate(cols, n_teams);
+  const Ranking mean = aggregate_then_rank(cols, n_teams);
+  std::optional<Stability> stab;
+  if (st.bootstrap_resamples > 0) stab = bootstrap_stability(cols, n_teams, st.bootstrap_resamples, st.seed);
+  for (size_t t = 0; t < n_teams; ++t) {
+    TeamResult& tr = results[t];
+    tr.rank_then_aggregate = {rta.place[t], rta.score[t], rta.metric_rank[t], rta.metric_mean[t]};
+    tr.mean_based = {mean.place[t], mean.score[t], mean.metric_rank[t], mean.metric_mean[t]};
+    if (stab) {
+      tr.keeps_place = stab->keeps_place[t];
+      tr.place_counts = stab->place_counts[t];
+      tr.place_range95 = stab->place_range95[t];
+    }
+  }
+
+  // The ground-truth lesions of each case, from any team that has lesion-wise scores for it: a failed case of
+  // another team counts them as missed (the ground truth is the same for every team).
+  std::map<std::string, const LesionWise*> gt_lesions;
+  for (const auto& tr : results)
+    for (const auto& e : tr.cases)
+      if (!e.failed && e.score && e.score->lesion_wise && !gt_lesions.count(e.key)) gt_lesions[e.key] = &*e.score->lesion_wise;
+  bool missed_added = false;
+
+  // Summaries, with the ranked values (failures as 0).
+  for (auto& tr : results) {
+    std::vector<CaseRecord> as_ranked;
+    std::vector<CaseRecord> lesion_cases;
+    for (const auto& e : tr.cases) {
+      CaseRecord r;
+      if (e.score) r = *e.score;
+      else {
+        r.name = e.key + ".nii.gz";
+        r.status = CaseStatus::missing;
+        r.message = e.failure;
+      }
+      if (!e.failed && e.score && e.score->lesion_wise) {
+        lesion_cases.push_back(*e.score);
+      } else if (auto it = gt_lesions.find(e.key); e.failed && it != gt_lesions.end()) {
+        // Failed: every lesion missed, no component predicted, scores 0.
+        CaseRecord missed = r;
+        LesionWise lw;
+        lw.n_gt = lw.fn = it->second->n_gt;
+        for (Lesion l : it->second->lesions) {
+          l.dsc = l.nsd = 0;
+          l.detected = false;
+          l.linked_pred = 0;
+          l.pred_voxels = 0;
+          lw.lesions.push_back(l);
+        }
+        if (lw.n_gt > 0) lw.sensitivity = lw.f1 = 0.0;
+        missed.lesion_wise = lw;
+        lesion_cases.push_back(std::move(missed));
+        missed_added = true;
+      }
+      r.dsc = e.dsc;
+      r.nsd = e.nsd;
+      if (e.failed) r.nsd_ungated = 0;
+      as_ranked.push_back(std::move(r));
+    }
+    tr.summary = summarize(as_ranked);
+    if (tr.team.scores.settings.lesion_wise && !lesion_cases.empty())
+      // Totals over the leaderboard's cases: failed cases count their lesions as missed.
+      tr.lesion = summarize_lesions(lesion_cases, tr.team.scores.settings.lesion.bucket_edges_ml);
+    if (tr.team.has_records) {
+      Efficiency ef;
+      std::vector<double> times;
+      auto max_opt = [](std::optional<double>& acc, const std::optional<double>& v) {
+        if (v) acc = acc ? std::max(*acc, *v) : *v;
+      };
+      double dev_auc = 0, own_auc = 0;
+      size_t n_dev = 0, n_own = 0;
+      for (const auto& e : tr.cases) {
+        if (!e.run) continue;
+        const auto& r = *e.run;
+        ++ef.n_records;
+        times.push_back(r.wall_s);
+        ++ef.run_status_counts[runner::status_name(r.status)];
+        ef.gpu_available = ef.gpu_available || r.gpu.available;
+        ef.gpu_own_available = ef.gpu_own_available || r.gpu.own_available;
+        if (ef.gpu_name.empty()) ef.gpu_name = r.gpu.name;
+        max_opt(ef.gpu_device_max_mib, r.gpu.device_max_mib);
+        max_opt(ef.gpu_own_max_mib, r.gpu.own_max_mib);
+        max_opt(ef.cpu_max_pct, r.cpu.max_pct);
+        max_opt(ef.ram_max_mib, r.ram.max_mib);
+        if (r.gpu.device_auc_mib_s) dev_auc += *r.gpu.device_auc_mib_s, ++n_dev;
+        if (r.gpu.own_auc_mib_s) own_auc += *r.gpu.own_auc_mib_s, ++n_own;
+      }
+      ef.time_s = stat_of(times);
+      if (!times.empty()) {
+        double total = 0;
+        for (double x : times) total += x;
+        ef.time_total_s = total;
+      }
+      if (n_dev) ef.gpu_device_auc_mean_mib_s = dev_auc / static_cast<double>(n_dev);
+      if (n_own) ef.gpu_own_auc_mean_mib_s = own_auc / static_cast<double>(n_own);
+      tr.efficiency = ef;
+    }
+  }
+
+  if (missed_added)
+    lb.notes.push_back("lesion-wise totals count every lesion of a failed case as missed (lesions known from the teams "
+                       "that have lesion-wise scores for that case)");
+
+  // Order by place, then name; the bootstrap's pairwise table follows the same order.
+  std::vector<size_t> order(n_teams);
+  for (size_t i = 0; i < n_teams; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (results[a].rank_then_aggregate.place != results[b].rank_then_aggregate.place)
+      return results[a].rank_then_aggregate.place < results[b].rank_then_aggregate.place;
+    return results[a].team.name < results[b].team.name;
+  });
+  for (size_t i = 0; i < n_teams; ++i) lb.teams.push_back(std::move(results[order[i]]));
+  if (stab) {
+    lb.ahead.assign(n_teams, std::vector<double>(n_teams, 0.0));
+    for (size_t i = 0; i < n_teams; ++i)
+      for (size_t j = 0; j < n_teams; ++j) lb.ahead[i][j] = stab->ahead[order[i]][order[j]];
+    for (size_t i = 0; i + 1 < n_teams; ++i) lb.teams[i].ahead_of_next = lb.ahead[i][i + 1];
+  }
+  for (const auto& tr : lb.teams)
+    for (const auto& w : tr.team.warnings) lb.warnings.push_back(tr.team.name + ": " + w);
+  return lb;
+}
+
+}  // namespace lb

@@ -1,0 +1,101 @@
+#pragma once
+// The leaderboard: every team's cases lined up on one list of cases, failures decided and replaced as the
+// ranking rules say, summaries, efficiency, the two rankings and the bootstrap stability. A plain value that
+// the writers (leaderboard_json, html_report, official CSVs) only read.
+//
+// Failure rule: a case fails for a team when it is absent from the team's scores, its score status is not ok
+// (missing, unreadable or invalid prediction), or — for a team with run records — its record is absent or its
+// status is not ok. A failed case counts as DSC 0, NSD 0, time = the time limit, GPU AUC = the largest AUC any
+// team had on that case. Means and medians shown for a team use the same values as the ranking.
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/score_set.h"
+#include "reports/ranking.h"
+#include "reports/team.h"
+
+namespace lb {
+
+enum class GpuMeasure { device, own };
+
+struct RankSettings {
+  double weight_dsc = 1, weight_nsd = 1, weight_time = 1, weight_gpu = 1;
+  GpuMeasure gpu_measure = GpuMeasure::device;  // FLARE measures the whole device
+  double gpu_allowance_mib = 0;                 // subtracted from every sample (FLARE22: 2048)
+  std::optional<double> time_limit_s;           // default: the largest timeout_s in the records, else 600
+  int bootstrap_resamples = 1000;
+  uint64_t seed = 1;
+};
+
+struct CaseEntry {
+  std::string key;                           // "FLARE24Val_0001"
+  std::optional<CaseRecord> score;           // absent when the team's scores lack the case
+  std::optional<runner::RunRecord> run;      // absent without records (or for this case)
+  bool failed = false;
+  std::string failure;                       // why, when failed
+  double dsc = 0, nsd = 0;                   // as ranked (0 when failed)
+  std::optional<double> time_s, gpu_auc_mib_s;  // as ranked, when the metric is used
+};
+
+struct Stat {
+  double mean = 0, median = 0, min = 0, max = 0;
+  size_t n = 0;
+};
+Stat stat_of(std::vector<double> values);  // all zero when empty
+
+struct Efficiency {
+  size_t n_records = 0;
+  Stat time_s;                          // wall time per case, as measured (failures included)
+  std::optional<double> time_total_s;
+  bool gpu_available = false, gpu_own_available = false;
+  std::optional<double> gpu_device_max_mib, gpu_device_auc_mean_mib_s, gpu_own_max_mib, gpu_own_auc_mean_mib_s;
+  std::optional<double> cpu_max_pct, ram_max_mib;
+  std::string gpu_name;
+  std::map<std::string, int> run_status_counts;
+};
+
+struct Placing {
+  int place = 0;
+  double score = 0;                     // lower is better
+  std::vector<double> metric_rank;      // per used metric
+  std::vector<double> metric_mean;      // per used metric (ranked values, failures replaced)
+};
+
+struct TeamResult {
+  Team team;                            // as loaded
+  std::vector<CaseEntry> cases;         // one per leaderboard case, in the leaderboard's order
+  Summary summary;                      // over the leaderboard's cases, failures as 0
+  std::optional<LesionSummary> lesion;  // when the scores have lesion-wise values
+  std::optional<Efficiency> efficiency; // when the team has run records
+  int failed_cases = 0, absent_cases = 0;
+  Placing rank_then_aggregate, mean_based;
+  double keeps_place = 0;               // bootstrap: fraction of resamples with the same place
+  std::vector<int> place_counts;        // bootstrap: [place - 1]
+  std::array<int, 2> place_range95{};
+  std::optional<double> ahead_of_next;  // bootstrap: fraction of resamples ahead of the next team in the table
+};
+
+struct Leaderboard {
+  RankSettings settings;
+  double time_limit_s = 0;
+  std::vector<std::string> case_keys;           // the union of the teams' cases, sorted
+  std::vector<std::string> metrics;              // the metrics ranked on: "dsc", "nsd", "time_s", "gpu_auc_mib_s"
+  std::vector<double> weights;                   // their weights
+  std::vector<TeamResult> teams;                 // sorted by rank-then-aggregate place, then name
+  std::vector<std::vector<double>> ahead;        // [i][j] in that order: fraction of resamples i ahead of j
+  std::vector<std::string> notes;                // how the ranking was done where it deviates from the defaults
+  std::vector<std::string> warnings;             // about the inputs
+  ScoreSettings score_settings;                  // of the first team (all agree unless allowed otherwise)
+};
+
+// Throws std::invalid_argument when there is no team or no case.
+// Reads the teams' sample series only when an allowance is set (to take it off every sample).
+Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& settings);
+
+// GPU AUC with `allowance_mib` taken off every sample, clipped at 0, trapezoids over the sample times.
+double auc_above_allowance(const std::vector<double>& t_s, const std::vector<double>& mib, double allowance_mib);
+
+}  // namespace lb

@@ -1,0 +1,260 @@
+// Script of leaderboard.html: sortable tables, and the charts (Vega-Lite specifications built from the
+// page's data block, drawn by Vega-Embed as SVG). Compiled into lesionbench and inlined into each page.
+(function () {
+  'use strict';
+
+  // ---- sortable tables: click a header; numbers sort by data-v, text by its content ----
+  function cellValue(row, index) {
+    var cell = row.children[index];
+    if (!cell) return '';
+    var v = cell.getAttribute('data-v');
+    if (v === null) return cell.textContent.trim().toLowerCase();
+    if (v === '') return null;  // no value: always last
+    var n = Number(v);
+    return isNaN(n) ? v.toLowerCase() : n;
+  }
+  function sortTable(table, th, index) {
+    var current = th.getAttribute('aria-sort');
+    var first = th.getAttribute('data-first') || 'ascending';
+    var dir = current === first ? (first === 'ascending' ? 'descending' : 'ascending') : first;
+    Array.prototype.forEach.call(table.querySelectorAll('th[aria-sort]'), function (h) {
+      if (h !== th) h.removeAttribute('aria-sort');
+    });
+    th.setAttribute('aria-sort', dir);
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var sign = dir === 'ascending' ? 1 : -1;
+    rows.sort(function (a, b) {
+      var x = cellValue(a, index), y = cellValue(b, index);
+      if (x === null && y === null) return 0;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      if (x < y) return -sign;
+      if (x > y) return sign;
+      return 0;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+    var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1].cells : [];
+    Array.prototype.forEach.call(heads, function (th, index) {
+      if (!th.classList.contains('sortable')) return;
+      th.tabIndex = 0;
+      th.addEventListener('click', function () { sortTable(table, th, index); });
+      th.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sortTable(table, th, index); }
+      });
+    });
+  });
+
+  // ---- pictures: count those the browser could decode (a test reads body[data-images-decoded]) ----
+  window.addEventListener('load', function () {
+    var images = document.querySelectorAll('figure img');
+    var decoded = Array.prototype.filter.call(images, function (img) { return img.complete && img.naturalWidth > 0; });
+    document.body.setAttribute('data-images', String(images.length));
+    document.body.setAttribute('data-images-decoded', String(decoded.length));
+  });
+
+  // ---- charts ----
+  var dataNode = document.getElementById('lb-data');
+  var data = dataNode ? JSON.parse(dataNode.textContent) : null;
+  var containers = Array.prototype.slice.call(document.querySelectorAll('.chart[data-chart]'));
+  if (!data || containers.length === 0) {
+    document.body.setAttribute('data-charts-rendered', '0');
+    return;
+  }
+  if (typeof window.vegaEmbed !== 'function') {
+    containers.forEach(function (el) {
+      var msg = document.createElement('div');
+      msg.className = 'empty';
+      msg.textContent = data.chartsMissing || 'The charting library is not included in this page.';
+      el.appendChild(msg);
+    });
+    document.body.setAttribute('data-charts-rendered', '0');
+    return;
+  }
+
+  var teamNames = data.teams.map(function (t) { return t.name; });
+  var colour = { field: 'team', type: 'nominal', title: 'Team',
+    scale: { domain: teamNames, range: data.teams.map(function (t) { return t.colour; }) },
+    legend: null };
+  var font = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif';
+  var config = {
+    font: font,
+    view: { stroke: null },
+    axis: { labelColor: '#5b6576', titleColor: '#172033', gridColor: '#edf0f5', domainColor: '#c3cad6',
+      tickColor: '#c3cad6', labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, titlePadding: 8 },
+    legend: { labelColor: '#5b6576', titleColor: '#172033', labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
+    axisBand: { grid: false },
+    boxplot: { median: { color: '#172033' } }
+  };
+  var schema = 'https://vega.github.io/schema/vega-lite/v6.json';
+  var rowHeight = Math.max(26, Math.min(44, 260 / Math.max(1, teamNames.length)));
+
+  function fmt(v, digits) { return v === null || v === undefined ? '–' : Number(v).toFixed(digits); }
+
+  function distribution(metric, label) {
+    return {
+      $schema: schema, config: config, width: 'container', height: rowHeight * teamNames.length,
+      data: { values: data.cases },
+      encoding: {
+        y: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelFontWeight: 600 } },
+        x: { field: metric, type: 'quantitative', title: label + ' per case', scale: { domain: [0, 1] } },
+        color: colour
+      },
+      layer: [
+        { mark: { type: 'boxplot', extent: 1.5, size: Math.round(rowHeight * 0.55), opacity: 0.3, outliers: false,
+                  ticks: true } },
+        { mark: { type: 'point', filled: true, size: 26, opacity: 0.8, stroke: '#ffffff', strokeWidth: 0.5 },
+          encoding: {
+            yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1], range: [-rowHeight * 0.32, rowHeight * 0.32] } },
+            shape: { field: 'failed', type: 'nominal', scale: { domain: [false, true], range: ['circle', 'cross'] }, legend: null },
+            tooltip: [
+              { field: 'team', title: 'Team' }, { field: 'case', title: 'Case' },
+              { field: 'dsc', title: 'DSC', format: '.4f' }, { field: 'nsd', title: 'NSD', format: '.4f' },
+              { field: 'status', title: 'Status' }
+            ]
+          } }
+      ]
+    };
+  }
+
+  function logIfWide(values) {
+    var v = values.filter(function (x) { return x > 0; });
+    if (v.length < 2) return { type: 'linear', zero: true };
+    var lo = Math.min.apply(null, v), hi = Math.max.apply(null, v);
+    return hi / lo > 30 ? { type: 'log' } : { type: 'linear', zero: true };
+  }
+
+  function accuracyAgainst(field, label, format) {
+    var pts = data.points.filter(function (p) { return p[field] !== null && p[field] !== undefined; });
+    var x = { field: field, type: 'quantitative', title: label, scale: logIfWide(pts.map(function (p) { return p[field]; })),
+      axis: { format: format } };
+    var y = { field: 'dsc', type: 'quantitative', title: 'Mean DSC', scale: { zero: false, nice: true } };
+    return {
+      $schema: schema, config: config, width: 'container', height: 260,
+      data: { values: pts },
+      encoding: { x: x, y: y, color: colour },
+      layer: [
+        { mark: { type: 'point', filled: true, size: 110, opacity: 0.9, stroke: '#ffffff', strokeWidth: 1 },
+          encoding: { tooltip: [
+            { field: 'team', title: 'Team' }, { field: 'place', title: 'Place' },
+            { field: 'dsc', title: 'Mean DSC', format: '.4f' }, { field: 'nsd', title: 'Mean NSD', format: '.4f' },
+            { field: 'time_median_s', title: 'Median time (s)', format: '.1f' },
+            { field: 'gpu_peak_mib', title: 'GPU peak (MiB)', format: ',.0f' },
+            { field: 'gpu_auc_mean_mib_s', title: 'GPU AUC mean (MiB·s)', format: ',.0f' }
+          ] } },
+        { mark: { type: 'text', align: 'left', dx: 9, dy: -7, fontSize: 11, fontWeight: 600 },
+          encoding: { text: { field: 'team' }, color: { value: '#334155' } } }
+      ]
+    };
+  }
+
+  function stability() {
+    return {
+      $schema: schema, config: config, width: 'container', height: rowHeight * teamNames.length,
+      data: { values: data.stability },
+      mark: { type: 'bar', height: { band: 0.7 } },
+      encoding: {
+        y: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelFontWeight: 600 } },
+        x: { field: 'fraction', type: 'quantitative', stack: 'zero', title: 'Share of bootstrap resamples',
+             axis: { format: '.0%', tickCount: 5 }, scale: { domain: [0, 1] } },
+        color: { field: 'place', type: 'ordinal', title: 'Place',
+                 scale: { scheme: 'blues', reverse: true }, legend: { orient: 'bottom', direction: 'horizontal' } },
+        order: { field: 'place', type: 'ordinal', sort: 'ascending' },
+        tooltip: [ { field: 'team', title: 'Team' }, { field: 'place', title: 'Place' },
+                   { field: 'fraction', title: 'Share', format: '.1%' } ]
+      }
+    };
+  }
+
+  function gpuSeries(team) {
+    var rows = [];
+    data.gpu.series.forEach(function (s) {
+      if (s.team !== team) return;
+      var label = s.case + ' (' + fmt(s.wall_s, 1) + ' s)';
+      for (var i = 0; i < s.t.length; ++i) rows.push({ case: label, t: s.t[i], mib: s.mib[i] });
+    });
+    return {
+      $schema: schema, config: config, width: 'container', height: 190,
+      data: { values: rows },
+      mark: { type: 'line', strokeWidth: 1.8, interpolate: 'linear' },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'Seconds since launch' },
+        y: { field: 'mib', type: 'quantitative', title: (data.gpu.measure === 'own' ? 'Own' : 'Device') + ' GPU memory (MiB)',
+             axis: { format: ',.0f' } },
+        color: { field: 'case', type: 'nominal', title: null, scale: { scheme: 'dark2' },
+                 legend: { orient: 'bottom', direction: 'vertical', labelLimit: 320 } },
+        tooltip: [ { field: 'case', title: 'Case' }, { field: 't', title: 's', format: '.1f' },
+                   { field: 'mib', title: 'MiB', format: ',.0f' } ]
+      }
+    };
+  }
+
+  function lesionSensitivity() {
+    var buckets = [];
+    data.lesion.buckets.forEach(function (b) { if (buckets.indexOf(b.bucket) < 0) buckets.push(b.bucket); });
+    return {
+      $schema: schema, config: config, width: 'container', height: 240,
+      data: { values: data.lesion.buckets },
+      mark: { type: 'bar', cornerRadiusEnd: 2 },
+      encoding: {
+        x: { field: 'bucket', type: 'nominal', sort: buckets, title: 'Lesion volume', axis: { labelAngle: 0 } },
+        xOffset: { field: 'team', type: 'nominal', sort: teamNames },
+        y: { field: 'sensitivity', type: 'quantitative', title: 'Lesions found', scale: { domain: [0, 1] },
+             axis: { format: '.0%' } },
+        color: colour,
+        tooltip: [ { field: 'team', title: 'Team' }, { field: 'bucket', title: 'Volume' },
+                   { field: 'sensitivity', title: 'Sensitivity', format: '.1%' },
+                   { field: 'detected', title: 'Found' }, { field: 'n', title: 'Lesions' } ]
+      }
+    };
+  }
+
+  function lesionHealthy() {
+    var most = Math.max.apply(null, data.lesion.healthy.map(function (h) { return h.fp; }).concat([1]));
+    return {
+      $schema: schema, config: config, width: 'container', height: 240,
+      data: { values: data.lesion.healthy },
+      encoding: {
+        x: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelAngle: 0, labelFontWeight: 600 } },
+        y: { field: 'fp', type: 'quantitative', title: 'False-positive components',
+             scale: { domain: [0, most], nice: true }, axis: { tickMinStep: 1, format: 'd' } },
+        color: colour
+      },
+      layer: [
+        { mark: { type: 'bar', cornerRadiusEnd: 2, width: { band: 0.6 } },
+          encoding: { tooltip: [ { field: 'team', title: 'Team' }, { field: 'fp', title: 'FP components' },
+                                 { field: 'with_fp', title: 'Healthy cases with FP' },
+                                 { field: 'healthy_cases', title: 'Healthy cases' } ] } },
+        { mark: { type: 'text', dy: -8, fontSize: 11, color: '#334155' },
+          encoding: { text: { field: 'label' } } }
+      ]
+    };
+  }
+
+  var builders = {
+    'dsc-box': function () { return distribution('dsc', 'DSC'); },
+    'nsd-box': function () { return distribution('nsd', 'NSD'); },
+    'dsc-time': function () { return accuracyAgainst('time_median_s', 'Median time per case (s)', '~g'); },
+    'dsc-gpu': function () {
+      return accuracyAgainst('gpu_peak_mib', (data.gpu.measure === 'own' ? 'Own' : 'Device') + ' GPU memory peak (MiB)', ',.0f');
+    },
+    'stability': stability,
+    'gpu-series': function (el) { return gpuSeries(el.getAttribute('data-team')); },
+    'lesion-sensitivity': lesionSensitivity,
+    'lesion-healthy': lesionHealthy
+  };
+
+  var options = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } };
+  var jobs = containers.map(function (el) {
+    var make = builders[el.getAttribute('data-chart')];
+    if (!make) return Promise.reject(new Error('unknown chart ' + el.getAttribute('data-chart')));
+    return window.vegaEmbed(el, make(el), options).then(function () { el.setAttribute('data-rendered', 'true'); });
+  });
+  Promise.all(jobs).then(function () {
+    document.body.setAttribute('data-charts-rendered', String(jobs.length));
+  }, function (err) {
+    window.lbReportError('chart failed: ' + (err && err.message ? err.message : err));
+  });
+})();

@@ -1,0 +1,61 @@
+#pragma once
+// A contestant packed as a container image, run as the FLARE organisers run it:
+//   ENGINE run --name N --network none -m 28g --shm-size 28g [GPU flags]
+//     -v INPUTS:/workspace/inputs:ro -v OUTPUTS:/workspace/outputs [--engine-arg ...] IMAGE /bin/bash -c "sh predict.sh"
+// The engine (docker or podman), limits, GPU flags and entry command are settings; the code adds no
+// machine-specific flag (podman's machine settings belong in containers.conf). GPU flags are left out
+// when no GPU is asked for. `image_archive` (a `docker save` file) is loaded first and the image removed
+// after the last case.
+//
+// The container is not started with --rm: after it exits the engine is asked whether the OOM killer
+// ended it, then it is removed. Its processes are found through the engine (State.Pid) and sampled as the
+// contestant's own; the engine's client process is not counted.
+#include <string>
+#include <vector>
+
+#include "runner/launcher.h"
+
+namespace lb::runner {
+
+struct ContainerSettings {
+  std::string engine = "auto";          // "docker", "podman", a path, or "auto": docker if on PATH, else podman
+  std::string image;                    // may be empty when image_archive names the image
+  std::string image_archive;            // `docker save` archive (.tar or .tar.gz) to load first
+  std::vector<std::string> engine_args; // extra `run` arguments, before the image
+  std::vector<std::string> entry = {"/bin/bash", "-c", "sh predict.sh"};
+  std::string memory = "28g";           // -m; empty: no limit
+  std::string shm_size = "28g";         // --shm-size; empty: the engine's default
+  std::string network = "none";         // --network; empty: the engine's default
+  // GPU flags with {gpu} for the index; empty: per engine (docker: --gpus device={gpu};
+  // podman: --device nvidia.com/gpu={gpu}).
+  std::vector<std::string> gpu_args;
+  std::string inputs_mount = "/workspace/inputs";
+  std::string outputs_mount = "/workspace/outputs";
+};
+
+class ContainerLauncher : public Launcher {
+ public:
+  explicit ContainerLauncher(ContainerSettings settings);
+  std::string kind() const override { return "container"; }
+  void prepare(Provenance& provenance) override;
+  std::unique_ptr<Launched> launch(const LaunchRequest& request) override;
+  void cleanup(std::vector<std::string>* notes) override;
+
+  // The `run` argv for a request and container name (exposed for tests). Needs prepare() for the engine path.
+  std::vector<std::string> run_argv(const LaunchRequest& request, const std::string& container_name) const;
+  // The GPU flags for an index, for this engine.
+  std::vector<std::string> gpu_flags(int index) const;
+  const std::string& engine_path() const { return engine_path_; }
+  const std::string& image() const { return image_; }
+
+ private:
+  ContainerSettings settings_;
+  std::string engine_path_, engine_name_, image_;
+  bool loaded_from_archive_ = false;
+};
+
+// "Loaded image: team-a:latest" (docker), "Loaded image(s): localhost/team-a:latest" or
+// "Loaded image: ..." (podman): the first image named in `engine load` output, or empty.
+std::string parse_loaded_image(const std::string& load_output);
+
+}  // namespace lb::runner

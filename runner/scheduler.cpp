@@ -1,0 +1,447 @@
+// Cases × contestant → launcher + sampler → journal; see scheduler.h.
+#include "runner/scheduler.h"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "metrics/nifti.h"
+#include "runner/efficiency.h"
+#include "runner/journal.h"
+#include "runner/output_check.h"
+#include "runner/output_watch.h"
+#include "runner/proc.h"
+#include "runner/sampler.h"
+#include "runner/samples.h"
+#include "runner/util.h"
+
+namespace fs = std::filesystem;
+
+namespace lb::runner {
+
+namespace {
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", std::round(s * 10) / 10);
+  return buf;
+}
+
+void fresh_dir(const fs::path& p, fs::perms perms) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  fs::create_directories(p);
+  // Containers may run as another user: the outputs folder must be writable by it (as FLARE's chmod 777).
+  fs::permissions(p, perms, ec);
+}
+
+double ram_total_mib() {
+  proc::MemInfo m;
+  return proc::read_meminfo(&m) ? m.total_mib : 0;
+}
+
+}  // namespace
+
+ExitVerdict classify_exit(const LaunchExit& e, KillReason reason, const RunSettings& settings, double timeout_s,
+                          double peak_rss_mib) {
+  ExitVerdict v;
+  if (e.launch_error) {
+    v = {RunStatus::launch_error, *e.launch_error, false};
+    return v;
+  }
+  switch (reason) {
+    case KillReason::timeout:
+      return {RunStatus::timeout,
+              "still running after " + seconds_text(timeout_s) + " s (--timeout-s): its whole process tree was killed",
+              false};
+    case KillReason::memory:
+      return {RunStatus::oom,
+              "its processes' resident memory reached " + seconds_text(peak_rss_mib) + " MiB, above the limit of " +
+                  seconds_text(settings.memory_limit_mib) + " MiB (--memory-limit-mib): killed",
+              false};
+    case KillReason::interrupt:
+      return {RunStatus::signal, "interrupted (Ctrl-C): the contestant was stopped", false};
+    case KillReason::none:
+      break;
+  }
+  const int code = e.exit_code.value_or(-1);
+  if (e.oom_killed)
+    return {RunStatus::oom, "killed by the out-of-memory killer (exit code " + std::to_string(code) + ")", true};
+  if (e.signal) return {RunStatus::signal, "killed by signal " + std::to_string(*e.signal) + " (" + signal_name(*e.signal) + ")", true};
+  if (code > 128 && code <= 128 + 64) {
+    // A shell (sh -c, or the container's bash -c "sh predict.sh") reports a child killed by signal n as 128+n.
+    const int sig = code - 128;
+    return {RunStatus::signal,
+            "exit code " + std::to_string(code) + ": a process was killed by signal " + std::to_string(sig) + " (" +
+                signal_name(sig) + "), as the shell reports it",
+            true};
+  }
+  if (code != 0) return {RunStatus::nonzero_exit, "exit code " + std::to_string(code), true};
+  return v;
+}
+
+struct Scheduler::Launch {
+  std::optional<std::string> launch_error;  // thrown by launch(): nothing ran
+  LaunchExit exit;
+  KillReason reason = KillReason::none;
+  double wall_s = 0;
+  std::chrono::system_clock::time_point started_wall;
+  std::vector<Sample> samples;
+  SamplerInfo sampler_info;
+  std::string gpu_note;
+  double peak_rss_mib = 0;
+  std::vector<std::string> argv;
+  std::map<std::string, std::optional<double>> appeared;
+};
+
+Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop)
+    : launcher_(launcher), settings_(std::move(settings)), nvml_(std::move(nvml)), stop_(stop) {}
+
+Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label,
+                                             double timeout_s) {
+  Launch L;
+  const fs::path inputs = work_ / "inputs", outputs = work_ / "outputs", scratch = work_ / "scratch";
+  L.started_wall = std::chrono::system_clock::now();
+  try {
+    fresh_dir(inputs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                          fs::perms::others_exec);
+    fresh_dir(outputs, fs::perms::all);
+    fresh_dir(scratch, fs::perms::all);
+    for (const auto& c : cases) {
+      // A copy, not a link: a contestant that writes into its inputs cannot touch the originals.
+      fs::copy_file(c.path, inputs / c.image_file, fs::copy_options::overwrite_existing);
+      std::error_code ec;
+      fs::permissions(inputs / c.image_file,
+                      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read, ec);
+    }
+  } catch (const std::exception& e) {
+    // One unreadable input (or a full disk) is this case's failure, not the run's.
+    L.launch_error = std::string("could not prepare the case's folders: ") + e.what();
+    return L;
+  }
+  LaunchRequest req;
+  req.label = label;
+  req.inputs_dir = fs::absolute(inputs);
+  req.outputs_dir = fs::absolute(outputs);
+  req.work_dir = fs::absolute(scratch);
+  req.gpu_index = settings_.gpu_index;
+  req.stdout_log = logs_ / (label + ".stdout.txt");
+  req.stderr_log = logs_ / (label + ".stderr.txt");
+  req.log_head_bytes = settings_.log_head_bytes;
+  req.log_tail_bytes = settings_.log_tail_bytes;
+
+  std::unique_ptr<Launched> launched;
+  try {
+    launched = launcher_.launch(req);
+  } catch (const LaunchError& e) {
+    L.launch_error = e.what();
+    return L;
+  }
+  const Clock::time_point t0 = launched->started();
+  Sampler sampler(SamplerSettings{settings_.sample_ms, settings_.gpu_index, settings_.memory_limit_mib}, nvml_);
+  sampler.start(&launched->tree(), t0);
+  std::vector<std::string> names;
+  for (const auto& c : cases) names.push_back(c.prediction_file());
+  OutputWatch watch;
+  watch.start(outputs.string(), names, t0);
+
+  const auto deadline = timeout_s > 0 ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s))
+                                      : Clock::time_point::max();
+  while (!launched->wait_for(std::chrono::milliseconds(25))) {
+    if (L.reason != KillReason::none) continue;  // killed already; waiting for it to go
+    if (stop_ && stop_->load()) L.reason = KillReason::interrupt;
+    else if (Clock::now() >= deadline) L.reason = KillReason::timeout;
+    else if (sampler.memory_limit_exceeded()) L.reason = KillReason::memory;
+    if (L.reason != KillReason::none) launched->kill();
+  }
+  L.exit = launched->finish();
+  sampler.stop(L.exit.cpu_time_s);
+  watch.stop();
+  L.wall_s = std::chrono::duration<double>(L.exit.end - t0).count();
+  L.samples = sampler.samples();
+  L.sampler_info = sampler.info();
+  L.gpu_note = sampler.gpu_note();
+  L.peak_rss_mib = sampler.peak_rss_mib();
+  L.argv = launched->argv();
+  for (const auto& n : names) L.appeared[n] = watch.appeared_s(n);
+  return L;
+}
+
+RunRecord Scheduler::base_record(const CaseInput& c) const {
+  RunRecord r;
+  r.case_name = c.name;
+  r.image = c.image_file;
+  r.mode = settings_.batch ? "batch" : "per_case";
+  r.timeout_s = settings_.timeout_s;
+  r.provenance = provenance_;
+  r.gpu.index = settings_.gpu_index;
+  if (gpu_known_) {
+    r.gpu.name = gpu_info_.name;
+    r.gpu.uuid = gpu_info_.uuid;
+    r.gpu.total_mib = gpu_info_.total_mib;
+  }
+  if (nvml_ && nvml_->available()) r.gpu.driver = nvml_->driver_version();
+  r.system.cpu_count = proc::cpu_count();
+  r.system.ram_total_mib = ram_total_mib();
+  r.started_at = iso_time_utc(std::chrono::system_clock::now());
+  return r;
+}
+
+void Scheduler::fill_figures(RunRecord& r, const Launch& L) const {
+  const SampleFigures f = summarize(L.samples);
+  r.gpu.available = f.gpu_device.max.has_value();
+  r.gpu.device_max_mib = f.gpu_device.max;
+  r.gpu.device_auc_mib_s = f.gpu_device.auc;
+  r.gpu.own_available = f.gpu_own.max.has_value();
+  r.gpu.own_max_mib = f.gpu_own.max;
+  r.gpu.own_auc_mib_s = f.gpu_own.auc;
+  if (!r.gpu.available) r.gpu.note = L.gpu_note.empty() ? "no GPU memory was measured" : L.gpu_note;
+  else if (!r.gpu.own_available) r.gpu.note = "NVML gave no per-process memory for the contestant's processes";
+  else r.gpu.note = L.gpu_note;
+  r.cpu.max_pct = f.cpu.max;
+  r.cpu.auc_pct_s = f.cpu.auc;
+  r.cpu.time_s = L.exit.cpu_time_s;
+  r.ram.max_mib = f.rss.max;
+  r.ram.auc_mib_s = f.rss.auc;
+  r.system.cpu_max_pct = f.sys_cpu.max;
+  r.system.cpu_auc_pct_s = f.sys_cpu.auc;
+  r.system.ram_max_mib = f.sys_ram.max;
+  r.system.ram_auc_mib_s = f.sys_ram.auc;
+  r.sampler = L.sampler_info;
+  r.provenance.launch = L.argv;
+}
+
+RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode, const RunCallbacks& cb) {
+  RunSummary summary;
+  const fs::path team = settings_.team_dir;
+  Journal journal(team, mode);
+  for (const auto& w : journal.warnings()) summary.notes.push_back(w);
+  predictions_ = team / "predictions";
+  samples_ = team / "samples";
+  logs_ = team / "logs";
+  rejected_ = team / "rejected";
+  work_ = team / ".work";
+  for (const auto& d : {predictions_, samples_, logs_}) fs::create_directories(d);
+  std::error_code ec;
+  fs::remove_all(work_, ec);
+  fs::create_directories(work_);
+
+  std::vector<CaseInput> pending;
+  for (const auto& c : cases) {
+    if (journal.has(c.name)) ++summary.skipped;
+    else pending.push_back(c);
+  }
+
+  provenance_ = Provenance{};
+  provenance_.contestant = settings_.contestant;
+  provenance_.host = host_name();
+  provenance_.lesionbench = settings_.lesionbench_version;
+  std::optional<std::string> prepare_error;
+  if (!pending.empty()) {
+    try {
+      launcher_.prepare(provenance_);
+    } catch (const LaunchError& e) {
+      prepare_error = e.what();
+    }
+  }
+  gpu_known_ = settings_.gpu_index && nvml_ && nvml_->available() && nvml_->device_info(*settings_.gpu_index, &gpu_info_);
+
+  const size_t total = pending.size();
+  auto publish = [&](const RunRecord& r, size_t index) {
+    journal.append(r);
+    summary.records.push_back(r);
+    write_efficiency_file((team / "efficiency.csv").string(), journal.records(), EfficiencyView::flare);
+    write_efficiency_file((team / "efficiency-own.csv").string(), journal.records(), EfficiencyView::own);
+    if (cb.on_record) cb.on_record(r, index, total);
+  };
+  // Removes what an earlier, unrecorded attempt at these cases may have left.
+  auto clear_case = [&](const CaseInput& c) {
+    fs::remove(predictions_ / c.prediction_file(), ec);
+    fs::remove_all(rejected_ / c.name, ec);
+  };
+  auto keep_rejected = [&](const std::string& label) {
+    const fs::path outputs = work_ / "outputs";
+    if (fs::is_empty(outputs, ec)) return;
+    fs::create_directories(rejected_, ec);
+    fs::remove_all(rejected_ / label, ec);
+    fs::rename(outputs, rejected_ / label, ec);
+  };
+
+  if (prepare_error) {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      RunRecord r = base_record(pending[i]);
+      r.status = RunStatus::launch_error;
+      r.message = *prepare_error;
+      r.gpu.note = "not launched";
+      publish(r, i);
+    }
+  } else if (!settings_.batch) {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const CaseInput& c = pending[i];
+      if (stop_ && stop_->load()) {
+        summary.interrupted = true;
+        break;
+      }
+      if (cb.on_start) cb.on_start(c.name, i, total);
+      clear_case(c);
+      std::optional<nifti::Geometry> grid;
+      std::string grid_note;
+      try {
+        grid = nifti::geometry_of(nifti::read_header(c.path.string()));
+      } catch (const std::exception& e) {
+        grid_note = "the input image could not be read (" + std::string(e.what()) + "): the output's grid was not checked";
+      }
+      RunRecord r = base_record(c);
+      Launch L = launch_and_wait({c}, c.name, settings_.timeout_s);
+      if (L.reason == KillReason::interrupt) {
+        summary.interrupted = true;
+        break;
+      }
+      r.started_at = iso_time_utc(L.started_wall);
+      if (!grid_note.empty()) r.notes.push_back(grid_note);
+      if (L.launch_error) {
+        r.status = RunStatus::launch_error;
+        r.message = *L.launch_error;
+        r.gpu.note = "not launched";
+        publish(r, i);
+        continue;
+      }
+      r.files.samples = "samples/" + c.name + ".csv";
+      r.files.stdout_log = "logs/" + c.name + ".stdout.txt";
+      r.files.stderr_log = "logs/" + c.name + ".stderr.txt";
+      try {
+        write_samples_file((team / r.files.samples).string(), L.samples);
+      } catch (const std::exception& e) {
+        r.notes.push_back(std::string("the samples could not be written: ") + e.what());
+      }
+      r.wall_s = L.wall_s;
+      fill_figures(r, L);
+      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, settings_.timeout_s, L.peak_rss_mib);
+      r.status = v.status;
+      r.message = v.message;
+      r.exit_code = L.exit.exit_code;
+      r.signal = L.exit.signal;
+      if (!r.signal && v.status == RunStatus::signal && r.exit_code && *r.exit_code > 128) r.signal = *r.exit_code - 128;
+      for (const auto& n : L.exit.notes) r.notes.push_back(n);
+      r.output_s = L.appeared[c.prediction_file()];
+      if (v.check_output) {
+        const OutputsFolder folder(work_ / "outputs");
+        const OutputVerdict ov = check_prediction(folder, c.prediction_file(), grid);
+        if (ov.status == RunStatus::ok) {
+          const std::string extras = describe_extras(folder, {c.prediction_file()});
+          if (!extras.empty()) r.notes.push_back("also wrote (ignored): " + extras);
+          const std::string err = move_prediction(folder, c.prediction_file(), predictions_);
+          if (err.empty()) {
+            r.prediction = "predictions/" + c.prediction_file();
+            if (r.status != RunStatus::ok) r.notes.push_back("it wrote a valid prediction before failing; kept");
+          } else if (r.status == RunStatus::ok) {
+            r.status = RunStatus::bad_output;
+            r.message = err;
+          }
+        } else if (r.status == RunStatus::ok) {
+          r.status = ov.status;
+          r.message = ov.message;
+        } else if (ov.status == RunStatus::bad_output) {
+          r.notes.push_back("its output was unusable too: " + ov.message);
+        }
+      }
+      if (r.status != RunStatus::ok && !L.exit.stderr_last_line.empty() && r.status != RunStatus::bad_output &&
+          r.status != RunStatus::no_output)
+        r.message += "; last line of stderr: " + printable(L.exit.stderr_last_line, 200);
+      if (r.status != RunStatus::ok) keep_rejected(c.name);
+      publish(r, i);
+    }
+  } else if (!pending.empty()) {
+    if (cb.on_start) cb.on_start("batch", 0, total);
+    std::map<std::string, std::optional<nifti::Geometry>> grids;
+    for (const auto& c : pending) {
+      clear_case(c);
+      try {
+        grids[c.name] = nifti::geometry_of(nifti::read_header(c.path.string()));
+      } catch (const std::exception&) {
+        grids[c.name] = std::nullopt;
+      }
+    }
+    const double timeout = settings_.timeout_s * static_cast<double>(pending.size());
+    Launch L = launch_and_wait(pending, "batch", timeout);
+    if (L.reason == KillReason::interrupt) {
+      summary.interrupted = true;
+    } else {
+      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, timeout, L.peak_rss_mib);
+      std::vector<std::string> names;
+      for (const auto& c : pending) names.push_back(c.prediction_file());
+      std::optional<OutputsFolder> folder;
+      if (!L.launch_error && v.check_output) folder.emplace(work_ / "outputs");
+      if (!L.launch_error) {
+        try {
+          write_samples_file((samples_ / "batch.csv").string(), L.samples);
+        } catch (const std::exception& e) {
+          summary.notes.push_back(std::string("the batch's samples could not be written: ") + e.what());
+        }
+      }
+      bool any_failed = false;
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const CaseInput& c = pending[i];
+        RunRecord r = base_record(c);
+        r.started_at = iso_time_utc(L.started_wall);
+        if (L.launch_error) {
+          r.status = RunStatus::launch_error;
+          r.message = *L.launch_error;
+          r.gpu.note = "not launched";
+          publish(r, i);
+          continue;
+        }
+        r.files = {"samples/batch.csv", "logs/batch.stdout.txt", "logs/batch.stderr.txt"};
+        r.wall_s = L.wall_s;
+        fill_figures(r, L);
+        r.status = v.status;
+        r.message = v.message;
+        r.exit_code = L.exit.exit_code;
+        r.signal = L.exit.signal;
+        if (!r.signal && v.status == RunStatus::signal && r.exit_code && *r.exit_code > 128) r.signal = *r.exit_code - 128;
+        r.output_s = L.appeared[c.prediction_file()];
+        if (i == 0) {
+          for (const auto& n : L.exit.notes) r.notes.push_back(n);
+          if (folder) {
+            const std::string extras = describe_extras(*folder, names);
+            if (!extras.empty()) r.notes.push_back("the batch also wrote (ignored): " + extras);
+          }
+        }
+        if (folder) {
+          const OutputVerdict ov = check_prediction(*folder, c.prediction_file(), grids[c.name]);
+          if (ov.status == RunStatus::ok) {
+            const std::string err = move_prediction(*folder, c.prediction_file(), predictions_);
+            if (err.empty()) r.prediction = "predictions/" + c.prediction_file();
+            else if (r.status == RunStatus::ok) {
+              r.status = RunStatus::bad_output;
+              r.message = err;
+            }
+          } else if (r.status == RunStatus::ok) {
+            r.status = ov.status;
+            r.message = ov.message;
+            // In a batch, "nothing at all" for this case is simply a missing output.
+            if (ov.status == RunStatus::bad_output && ov.message.rfind("no " + c.prediction_file(), 0) == 0) {
+              r.status = RunStatus::no_output;
+              r.message = "wrote no " + c.prediction_file();
+            }
+          }
+        }
+        if (r.status != RunStatus::ok) any_failed = true;
+        publish(r, i);
+      }
+      folder.reset();
+      if (any_failed) keep_rejected("batch");
+    }
+  }
+
+  launcher_.cleanup(&summary.notes);
+  fs::remove_all(work_, ec);
+  // Always leave the CSVs, even when nothing ran this time.
+  write_efficiency_file((team / "efficiency.csv").string(), journal.records(), EfficiencyView::flare);
+  write_efficiency_file((team / "efficiency-own.csv").string(), journal.records(), EfficiencyView::own);
+  return summary;
+}
+
+}  // namespace lb::runner

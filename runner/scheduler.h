@@ -1,0 +1,92 @@
+#pragma once
+// The scheduler: cases × one contestant → launcher + sampler → journal. For each case (or once for a
+// batch) it prepares fresh folders, launches, samples, enforces the time limit, checks and moves the
+// prediction, writes the samples and the record, and rewrites efficiency.csv — so that whatever happens
+// next, everything finished so far is on disk.
+//
+// TEAM_DIR after a run:
+//   records.jsonl            one record per case (runner/record.h)
+//   efficiency.csv           FLARE's columns, device-wide GPU and system-wide CPU/RAM (runner/efficiency.h)
+//   efficiency-own.csv       the same columns for the contestant alone
+//   predictions/<case>.nii.gz  checked predictions
+//   samples/<case>.csv       sample series (runner/samples.h); samples/batch.csv in batch mode
+//   logs/<case>.stdout.txt, logs/<case>.stderr.txt   capped
+//   rejected/<case>/         what a failed case left in its outputs folder, for a look
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/cases.h"
+#include "runner/journal.h"
+#include "runner/launcher.h"
+#include "runner/nvml.h"
+#include "runner/record.h"
+
+namespace lb::runner {
+
+struct RunSettings {
+  std::filesystem::path team_dir;
+  std::string contestant;            // its name, for the provenance
+  bool batch = false;                // one launch for all cases instead of one per case
+  double timeout_s = 600;            // per case (batch: per case × number of cases); 0: none
+  std::optional<int> gpu_index;      // the GPU given to the contestant and sampled; none: no GPU
+  double sample_ms = 100;
+  double memory_limit_mib = 0;       // > 0: kill the contestant when its tree's resident memory exceeds it
+  size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;
+  std::string lesionbench_version;   // for the provenance
+};
+
+// Why the scheduler stopped a launch itself.
+enum class KillReason { none, timeout, memory, interrupt };
+
+// How a launch ended, before its output is looked at.
+struct ExitVerdict {
+  RunStatus status = RunStatus::ok;
+  std::string message;
+  bool check_output = true;  // false when we killed it: whatever it wrote is not trusted
+};
+ExitVerdict classify_exit(const LaunchExit& exit, KillReason reason, const RunSettings& settings, double timeout_s,
+                          double peak_rss_mib);
+
+struct RunCallbacks {
+  std::function<void(const std::string& label, size_t index, size_t total)> on_start;
+  std::function<void(const RunRecord& record, size_t index, size_t total)> on_record;
+};
+
+struct RunSummary {
+  std::vector<RunRecord> records;    // recorded by this run
+  size_t skipped = 0;                // already recorded (--resume)
+  bool interrupted = false;          // stopped by the stop flag (Ctrl-C); the case in flight was not recorded
+  std::vector<std::string> notes;    // launcher clean-up, journal repairs
+};
+
+class Scheduler {
+ public:
+  // `stop` (may be null) is polled while a contestant runs; when it turns true the contestant is killed,
+  // its case is not recorded, and run() returns.
+  Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop = nullptr);
+
+  // Runs the cases not yet in the journal. Throws SetupError when the team folder cannot be used.
+  RunSummary run(const std::vector<CaseInput>& cases, JournalMode mode, const RunCallbacks& callbacks = {});
+
+ private:
+  struct Launch;
+  Launch launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label, double timeout_s);
+  RunRecord base_record(const CaseInput& c) const;
+  void fill_figures(RunRecord& r, const Launch& l) const;
+
+  Launcher& launcher_;
+  RunSettings settings_;
+  std::shared_ptr<Nvml> nvml_;
+  const std::atomic<bool>* stop_;
+  Provenance provenance_;
+  GpuDeviceInfo gpu_info_;
+  bool gpu_known_ = false;
+  std::filesystem::path work_, predictions_, samples_, logs_, rejected_;
+};
+
+}  // namespace lb::runner
