@@ -19,12 +19,22 @@ std::string scale_name(double mm) {
   return buf;
 }
 
+namespace {
+std::string dog_name(const std::array<double, 2>& d) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%g_%gmm", d[0], d[1]);
+  return buf;
+}
+}  // namespace
+
 std::vector<std::string> FeatureSettings::names() const {
   std::vector<std::string> n{"hu"};
   for (double s : smooth_mm) n.push_back("smooth_" + scale_name(s));
   for (double s : gradient_mm) n.push_back("grad_" + scale_name(s));
   for (double s : log_mm) n.push_back("log_" + scale_name(s));
   for (double s : std_mm) n.push_back("std_" + scale_name(s));
+  for (const auto& d : dog_mm) n.push_back("dog_" + dog_name(d));
+  for (double s : edge_mm) n.push_back("edge_" + scale_name(s));
   for (double s : hessian_mm)
     for (int e = 1; e <= 3; ++e) n.push_back("hess" + std::to_string(e) + "_" + scale_name(s));
   for (double s : fat_mm) n.push_back("fat_" + scale_name(s));
@@ -32,6 +42,7 @@ std::vector<std::string> FeatureSettings::names() const {
   for (double s : air_mm) n.push_back("air_" + scale_name(s));
   if (distances) n.insert(n.end(), {"dist_fat", "dist_bone", "dist_air"});
   for (double s : relative_mm) n.push_back("rel_" + scale_name(s));
+  if (scan_features) n.insert(n.end(), {"scan_soft_hu", "scan_bright_fraction", "scan_lung_fraction"});
   return n;
 }
 
@@ -54,6 +65,9 @@ void to_json(nlohmann::json& j, const FeatureSettings& s) {
        {"log_mm", s.log_mm},
        {"std_mm", s.std_mm},
        {"hessian_mm", s.hessian_mm},
+       {"edge_mm", s.edge_mm},
+       {"dog_mm", s.dog_mm},
+       {"scan_features", s.scan_features},
        {"fat_mm", s.fat_mm},
        {"bone_mm", s.bone_mm},
        {"air_mm", s.air_mm},
@@ -75,6 +89,9 @@ void from_json(const nlohmann::json& j, FeatureSettings& s) {
   s.log_mm = j.at("log_mm").get<std::vector<double>>();
   s.std_mm = j.at("std_mm").get<std::vector<double>>();
   s.hessian_mm = j.value("hessian_mm", std::vector<double>{});
+  s.edge_mm = j.value("edge_mm", std::vector<double>{});
+  s.dog_mm = j.value("dog_mm", std::vector<std::array<double, 2>>{});
+  s.scan_features = j.value("scan_features", false);
   s.fat_mm = j.at("fat_mm").get<std::vector<double>>();
   s.bone_mm = j.at("bone_mm").get<std::vector<double>>();
   s.air_mm = j.at("air_mm").get<std::vector<double>>();
@@ -146,6 +163,7 @@ FeatureStack compute_features(const VolumeF& work, const FeatureSettings& s, Vol
   // (gradient, LoG), on a coarser grid elsewhere (plain values of wide kernels are smooth).
   std::vector<double> scales = s.smooth_mm;
   for (const auto* list : {&s.gradient_mm, &s.log_mm, &s.std_mm, &s.relative_mm}) scales.insert(scales.end(), list->begin(), list->end());
+  for (const auto& d : s.dog_mm) scales.insert(scales.end(), d.begin(), d.end());
   std::sort(scales.begin(), scales.end());
   scales.erase(std::unique(scales.begin(), scales.end()), scales.end());
   auto exact = [&](double mm) {
@@ -177,6 +195,19 @@ FeatureStack compute_features(const VolumeF& work, const FeatureSettings& s, Vol
     for (size_t t = 0; t < s.std_mm.size(); ++t) st.add("std_" + scale_name(s.std_mm[t]), std::move(col[t].v));
   }
 
+  for (const auto& d : s.dog_mm) {
+    const VolumeF& a = g_of(d[0]);
+    const VolumeF& b = g_of(d[1]);
+    std::vector<float> col(a.v.size());
+    for (size_t t = 0; t < col.size(); ++t) col[t] = a.v[t] - b.v[t];
+    st.add("dog_" + dog_name(d), std::move(col));
+  }
+  if (!s.edge_mm.empty()) {
+    const VolumeF edges = gradient_magnitude(exact(1.0) ? g_of(1.0) : gaussian(soft, 1.0));
+    std::vector<VolumeF> col(s.edge_mm.size());
+    tbb::parallel_for(size_t{0}, s.edge_mm.size(), [&](size_t t) { col[t] = gaussian_multigrid(edges, s.edge_mm[t]); });
+    for (size_t t = 0; t < col.size(); ++t) st.add("edge_" + scale_name(s.edge_mm[t]), std::move(col[t].v));
+  }
   for (double mm : s.hessian_mm) {
     VolumeF e[3];
     hessian_eigenvalues_multigrid(soft, mm, e[0], e[1], e[2]);
@@ -211,10 +242,20 @@ FeatureStack compute_features(const VolumeF& work, const FeatureSettings& s, Vol
     st.add("dist_bone", std::move(db.v));
     st.add("dist_air", std::move(da.v));
   }
-  if (!s.relative_mm.empty()) {
-    const float med = median_where(soft, g1, [](float v) { return v > -30.0f && v <= 150.0f; }, 40.0f);
-    for (double mm : s.relative_mm)
-      st.add("rel_" + scale_name(mm), map(g_of(mm), [&](float v) { return v - med; }).v);
+  const float med = median_where(soft, g1, [](float v) { return v > -30.0f && v <= 150.0f; }, 40.0f);
+  for (double mm : s.relative_mm) st.add("rel_" + scale_name(mm), map(g_of(mm), [&](float v) { return v - med; }).v);
+  if (s.scan_features) {
+    int64_t body = 0, bright = 0, lung = 0;
+    for (float v : g1.v) {
+      if (v <= -950.0f) continue;  // air outside the body
+      ++body;
+      bright += v > 80.0f && v <= 250.0f;
+      lung += v <= -500.0f;
+    }
+    const float n = static_cast<float>(std::max<int64_t>(1, body));
+    st.add("scan_soft_hu", std::vector<float>(work.v.size(), med));
+    st.add("scan_bright_fraction", std::vector<float>(work.v.size(), static_cast<float>(bright) / n));
+    st.add("scan_lung_fraction", std::vector<float>(work.v.size(), static_cast<float>(lung) / n));
   }
   if (smooth_hu_1mm) *smooth_hu_1mm = g1;
   return st;

@@ -9,10 +9,16 @@
 //   grad_<s>mm      |∇ G_s * S| per mm
 //   log_<s>mm       s² ∇²(G_s * S), the scale-normalised Laplacian of Gaussian (blob detector)
 //   std_<s>mm       local standard deviation sqrt(G_s*S² - (G_s*S)²)
+//   dog_<a>_<b>mm   smooth_<a>mm - smooth_<b>mm (a < b): brighter or darker than the surroundings
+//   edge_<s>mm      Gaussian average of |∇ G_1mm * S|: how many edges (fat septa, texture) are around
 //   hess<n>_<s>mm   eigenvalues n = 1..3 (ascending) of s² × the Hessian of G_s*S: blob, tube or sheet
 //   fat|bone|air_<s>mm  fraction of fat / bone / air voxels around (Gaussian-weighted), classes from G_1mm*HU
 //   dist_fat|dist_bone|dist_air  distance in mm to the nearest voxel of that class (capped)
 //   rel_<s>mm       smooth_<s>mm minus the scan's median soft-tissue value (contrast to the scan's muscle)
+//   scan_soft_hu, scan_bright_fraction, scan_lung_fraction  one value per scan: its median soft-tissue HU
+//                   and the share of its non-air voxels that are enhanced tissue (80-250 HU) or lung
+//                   (-950 to -500 HU); they let one model hold rules for different kinds of scan
+//                   (a limb crop without contrast, a contrast-enhanced trunk)
 // Stage 2 (ContextSettings), from the stage-1 probability map p (auto-context):
 //   p, p_<s>mm (Gaussian of p), and for the connected components of p >= 0.5: the component's volume
 //   (log10 ml), its mean p, its volume relative to the scan's largest component, and the signed
@@ -34,7 +40,10 @@ struct FeatureSettings {
   std::vector<double> gradient_mm{1, 2, 4};
   std::vector<double> log_mm{2, 4, 8};
   std::vector<double> std_mm{2, 4, 8};
-  std::vector<double> hessian_mm{};
+  std::vector<double> hessian_mm{4, 8, 16};
+  std::vector<double> edge_mm{};  // measured: no gain on sts-ct (docs/baseline.md)
+  std::vector<std::array<double, 2>> dog_mm{{1, 4}, {2, 8}, {4, 16}, {2, 16}};
+  bool scan_features = true;
   std::vector<double> fat_mm{4, 16};
   std::vector<double> bone_mm{8, 16};
   std::vector<double> air_mm{16};

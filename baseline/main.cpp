@@ -106,7 +106,8 @@ int cmd_train(int argc, char** argv) {
   int threads = 0, stages = s.stages, trees = s.gbdt.trees, depth = s.gbdt.depth, bins = s.gbdt.bins, folds = s.folds;
   int lesion_n = static_cast<int>(s.lesion_per_case), near_n = static_cast<int>(s.near_per_case),
       far_n = static_cast<int>(s.far_per_case), seed = static_cast<int>(s.seed);
-  double lr = s.gbdt.learning_rate, subsample = s.gbdt.subsample, holdout = s.holdout, near_mm = s.near_mm;
+  double lr = s.gbdt.learning_rate, subsample = s.gbdt.subsample, holdout = s.holdout, near_mm = s.near_mm,
+         lesion_share = s.lesion_share;
   Args a("train", "lesionbench-baseline train --images DIR --labels DIR [--images DIR --labels DIR ...] --model OUT",
          "Learns a model from <Case>_0000.nii.gz images and <Case>.nii.gz masks (0 background, non-zero lesion).\n"
          "Prints progress and, with --holdout, the DSC of the held-out cases. The same command and seed on the same\n"
@@ -115,7 +116,7 @@ int cmd_train(int argc, char** argv) {
       .repeated("--labels", "DIR", "masks folder, paired with the --images of the same position", &labels)
       .option("--model", "OUT", "where to write the model JSON", &model_out, true)
       .choice("--classifier", {"gbdt", "logistic"}, "gradient-boosted trees (default) or logistic regression", &classifier)
-      .option("--stages", "N", "1, or 2 for a second stage on stage-1 context features (default 2)", &stages)
+      .option("--stages", "N", "1 (default), or 2 for a second stage on stage-1 context features", &stages)
       .option("--trees", "N", "boosting rounds per stage (default 200)", &trees)
       .option("--depth", "N", "tree depth (default 6)", &depth)
       .option("--learning-rate", "X", "shrinkage (default 0.1)", &lr)
@@ -125,19 +126,21 @@ int cmd_train(int argc, char** argv) {
       .option("--near-samples", "N", "training voxels per case within --near-mm of the lesion (default 5000)", &near_n)
       .option("--far-samples", "N", "training voxels per case elsewhere (default 5000)", &far_n)
       .option("--near-mm", "MM", "width of the band around the lesion sampled apart (default 10)", &near_mm)
-      .option("--folds", "N", "folds for the out-of-fold stage-1 maps (default 3)", &folds)
+      .option("--lesion-share", "F", "least share of a case's training weight on its lesion voxels (default 0.2; 0: natural)", &lesion_share)
+      .option("--folds", "N", "folds of the out-of-fold maps (stage-2 rows, tuning; default 3)", &folds)
       .option("--holdout", "F", "fraction of cases held out and scored at the end (default 0.2; 0: none)", &holdout)
       .option("--seed", "S", "seed of every random choice (default 1)", &seed)
       .option("--working-spacing", "X,Y,Z", "target spacing in mm of the working grid (default 2,2,3)", &spacing)
       .option("--feature-settings", "JSON", "override feature settings (JSON merge patch)", &feature_patch)
       .option("--context-settings", "JSON", "override stage-2 context settings (JSON merge patch)", &context_patch)
       .option("--postprocess", "JSON", "post-processing settings stored in the model (JSON merge patch)", &post_patch)
-      .flag("--no-tune", "keep --postprocess as given; by default the threshold and keep_relative_mass are chosen\n"
-                         "                            on out-of-fold maps of the training cases", &no_tune)
+      .flag("--no-tune", "keep --postprocess as given; by default threshold, keep_relative_mass and\n"
+                         "                            min_volume_ml are chosen on out-of-fold maps of the training cases", &no_tune)
       .option("--threads", "N", "worker threads (default 0: all cores)", &threads)
-      .epilog("Example (the shipped model):\n"
+      .epilog("Example (the shipped model; baseline/models/train-default.sh runs exactly this):\n"
+              "  lesionbench synth --out phantoms --cases 40 --seed 1000 --matrix 160\n"
               "  lesionbench-baseline train --images ../shared/data/sts-ct/images --labels ../shared/data/sts-ct/labels \\\n"
-              "      --images phantoms/imagesTs --labels phantoms/labelsTs --holdout 0 --model baseline/models/default.json");
+              "      --images phantoms/imagesTs --labels phantoms/labelsTs --holdout 0 --seed 1 --model default.json");
   if (!a.parse(argc, argv)) return 0;
   if (images.empty() || images.size() != labels.size())
     throw UsageError("give --images and --labels in pairs (" + std::to_string(images.size()) + " --images, " +
@@ -160,6 +163,8 @@ int cmd_train(int argc, char** argv) {
   s.near_per_case = near_n;
   s.far_per_case = far_n;
   s.near_mm = near_mm;
+  if (lesion_share < 0 || lesion_share >= 1) throw UsageError("--lesion-share must be in [0, 1)");
+  s.lesion_share = lesion_share;
   s.folds = folds;
   s.holdout = holdout;
   s.seed = static_cast<uint64_t>(seed);

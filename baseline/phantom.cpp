@@ -300,22 +300,22 @@ Phantom make_phantom(uint64_t seed, int index, const PhantomOptions& o) {
       const double t = g.uniform();
       double r_lo, r_hi;
       if (t < 0.3) {
-        les.organ = "liver", les.allowed = {kLiver}, r_lo = 3, r_hi = 35;
+        les.organ = "liver", les.allowed = {kLiver}, r_lo = 4, r_hi = 40;
         les.hu = g.chance(0.85) ? a.hu_liver - g.uniform(35, 75) : a.hu_liver + g.uniform(30, 50);
       } else if (t < 0.55) {
-        les.organ = "lung", les.allowed = {kLung, kVessel}, r_lo = 2.5, r_hi = 18;
+        les.organ = "lung", les.allowed = {kLung, kVessel}, r_lo = 3, r_hi = 22;
         les.hu = g.uniform(-20, 50);
       } else if (t < 0.67) {
-        les.organ = "kidney", les.allowed = {kKidney}, r_lo = 5, r_hi = 25;
+        les.organ = "kidney", les.allowed = {kKidney}, r_lo = 7, r_hi = 28;
         les.hu = g.uniform(15, 45);
       } else if (t < 0.75) {
-        les.organ = "spleen", les.allowed = {kSpleen}, r_lo = 4, r_hi = 20;
+        les.organ = "spleen", les.allowed = {kSpleen}, r_lo = 6, r_hi = 25;
         les.hu = a.hu_spleen - g.uniform(40, 70);
       } else if (t < 0.85) {
-        les.organ = "muscle", les.allowed = {kMuscle, kFat}, r_lo = 8, r_hi = 40;
+        les.organ = "muscle", les.allowed = {kMuscle, kFat}, r_lo = 10, r_hi = 45;
         les.hu = a.hu_muscle - g.uniform(10, 35);
       } else {
-        les.organ = "lymph node", les.allowed = {kVisceralFat, kBowel}, r_lo = 5, r_hi = 22;
+        les.organ = "lymph node", les.allowed = {kVisceralFat, kBowel}, r_lo = 6, r_hi = 25;
         les.hu = g.uniform(30, 55);
       }
       les.radius = g.log_uniform(r_lo, r_hi);

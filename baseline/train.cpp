@@ -13,6 +13,9 @@
 
 #include "baseline/filters.h"
 #include "baseline/segmenter.h"
+#include "metrics/components.h"
+
+#include <tbb/parallel_for.h>
 
 namespace lb::baseline {
 
@@ -119,8 +122,17 @@ Sample draw(const Case& c, const std::vector<int64_t>& candidates, const TrainSe
     const float w = n ? static_cast<float>(double(v.size()) / double(n)) : 0.0f;
     for (int64_t t = 0; t < n; ++t) out.voxel.push_back(v[static_cast<size_t>(t)]), out.weight.push_back(w);
   }
-  // Every case weighs the same in total.
-  const double total = std::accumulate(out.weight.begin(), out.weight.end(), 0.0);
+  // Lesion rows carry at least lesion_share of the case's weight: a 2 ml lesion in a 3 l scan would
+  // otherwise weigh too little for a tree to give it a leaf. (Probabilities then overstate the lesion
+  // prior; the tuned threshold absorbs that.) Then every case weighs the same in total.
+  const size_t n_lesion = static_cast<size_t>(std::min<int64_t>(want[0], static_cast<int64_t>(strata[0].size())));
+  double lesion_w = 0, total = 0;
+  for (size_t t = 0; t < out.weight.size(); ++t) (t < n_lesion ? lesion_w : total) += out.weight[t];
+  if (n_lesion > 0 && s.lesion_share > 0 && lesion_w < s.lesion_share * (lesion_w + total)) {
+    const double scale = s.lesion_share / (1 - s.lesion_share) * total / lesion_w;
+    for (size_t t = 0; t < n_lesion; ++t) out.weight[t] = static_cast<float>(out.weight[t] * scale);
+  }
+  total = std::accumulate(out.weight.begin(), out.weight.end(), 0.0);
   for (float& w : out.weight) w = static_cast<float>(w / total);
   return out;
 }
@@ -190,40 +202,94 @@ Classifier fit(const Dataset& d, const std::vector<std::string>& names, const Tr
   return c;
 }
 
-// Mean DSC on the working grid over the cases' out-of-fold maps for each candidate setting; the best wins
-// (a healthy case scores 1 when nothing is found, else 0, as in FLARE).
+// Chooses the threshold and the component rules by the mean DSC, on the working grid, of the cases'
+// out-of-fold maps (a healthy case scores 1 when nothing is kept, else 0, as in FLARE). Components are
+// labelled once per case and threshold; every rule is then a pass over the component list.
 Postprocess tune_postprocess(const std::vector<Case>& cases, const std::vector<std::vector<uint8_t>>& oof,
                              const TrainSettings& s, std::ostream& log) {
-  Postprocess best = s.post;
-  double best_score = -1;
-  log << "post-processing on out-of-fold maps (mean DSC on the working grid):\n";
-  for (double keep : s.tune_keep_relative_mass) {
-    log << "  keep_relative_mass " << std::setprecision(2) << keep << ":";
-    for (double thr : s.tune_thresholds) {
-      Postprocess post = s.post;
-      post.threshold = static_cast<float>(thr);
-      post.seed_threshold = std::max(post.seed_threshold, post.threshold);
-      post.keep_relative_mass = keep;
-      double sum = 0;
-      for (size_t c = 0; c < cases.size(); ++c) {
-        VolumeF p(cases[c].y.grid);
-        for (size_t t = 0; t < p.v.size(); ++t) p.v[t] = oof[c][t] / 255.0f;
-        const VolumeF q = postprocess(p, post);
-        int64_t a = 0, b = 0, both = 0;
-        for (size_t t = 0; t < p.v.size(); ++t) {
-          const bool pr = q.v[t] >= post.threshold, tr = cases[c].y.v[t] >= 0.5f;
-          a += pr, b += tr, both += pr && tr;
-        }
-        sum += b == 0 ? (a == 0 ? 1.0 : 0.0) : 2.0 * both / double(a + b);
+  struct Comp {
+    int64_t voxels, hits;
+    double mass;
+    float peak;
+  };
+  const size_t nt = s.tune_thresholds.size();
+  std::vector<std::vector<std::vector<Comp>>> comps(cases.size(), std::vector<std::vector<Comp>>(nt));
+  std::vector<int64_t> truth(cases.size(), 0);
+  tbb::parallel_for(size_t{0}, cases.size() * nt, [&](size_t job) {
+    const size_t c = job / nt, t = job % nt;
+    const VolumeF& y = cases[c].y;
+    const float thr = static_cast<float>(s.tune_thresholds[t]);
+    VolumeU8 m(y.grid);
+    for (size_t v = 0; v < m.v.size(); ++v) m.v[v] = oof[c][v] / 255.0f >= thr;
+    const Components lab = label_components(m.data(), y.grid.dims, s.post.connectivity);
+    std::vector<Comp> out(static_cast<size_t>(lab.count), Comp{0, 0, 0.0, 0.0f});
+    const int64_t n0 = y.grid.dims[0];
+    for (size_t r = 0; r < lab.runs.size(); ++r) {
+      Comp& k = out[static_cast<size_t>(lab.run_label[r])];
+      for (int64_t x = lab.runs[r].x0; x < lab.runs[r].x1; ++x) {
+        const size_t at = static_cast<size_t>(lab.runs[r].row * n0 + x);
+        const float p = oof[c][at] / 255.0f;
+        k.voxels += 1;
+        k.hits += y.v[at] >= 0.5f;
+        k.mass += p;
+        k.peak = std::max(k.peak, p);
       }
-      const double score = sum / cases.size();
-      log << " " << std::setprecision(2) << thr << "->" << std::setprecision(4) << score;
-      if (score > best_score + 1e-9) best_score = score, best = post;
     }
-    log << "\n";
-  }
-  log << "chose threshold " << best.threshold << ", keep_relative_mass " << best.keep_relative_mass
-      << " (out-of-fold mean DSC " << std::setprecision(4) << best_score << ")\n" << std::flush;
+    comps[c][t] = std::move(out);
+    if (t == 0) truth[c] = std::count_if(y.v.begin(), y.v.end(), [](float v) { return v >= 0.5f; });
+  });
+
+  auto case_dsc = [&](size_t c, size_t t, double keep, double min_ml, float seed) {
+    const double voxel_ml = cases[c].y.grid.voxel_ml();
+    double top = 0;
+    for (const Comp& k : comps[c][t]) top = std::max(top, k.mass);
+    int64_t kept = 0, hits = 0;
+    for (const Comp& k : comps[c][t])
+      if (k.voxels * voxel_ml >= min_ml && k.peak >= seed && k.mass >= keep * top) kept += k.voxels, hits += k.hits;
+    return truth[c] == 0 ? (kept == 0 ? 1.0 : 0.0) : 2.0 * hits / double(kept + truth[c]);
+  };
+  Postprocess best = s.post;
+  size_t best_t = 0;
+  double best_score = -1;
+  log << "post-processing on out-of-fold maps (mean DSC on the working grid), rows: keep_relative_mass,"
+         " min_volume_ml; columns: threshold\n    " << std::fixed;
+  for (double thr : s.tune_thresholds) log << std::setw(7) << std::setprecision(2) << thr;
+  log << "\n";
+  for (double keep : s.tune_keep_relative_mass)
+    for (double min_ml : s.tune_min_volume_ml) {
+      log << "  " << std::setprecision(2) << keep << " " << std::setw(4) << std::setprecision(1) << min_ml << ":";
+      for (size_t t = 0; t < nt; ++t) {
+        const float thr = static_cast<float>(s.tune_thresholds[t]);
+        const float seed = std::max(s.post.seed_threshold, thr);
+        double sum = 0;
+        for (size_t c = 0; c < cases.size(); ++c) sum += case_dsc(c, t, keep, min_ml, seed);
+        const double score = sum / cases.size();
+        log << std::setw(7) << std::setprecision(4) << score;
+        if (score > best_score + 1e-9) {
+          best_score = score;
+          best_t = t;
+          best = s.post;
+          best.threshold = thr;
+          best.seed_threshold = seed;
+          best.keep_relative_mass = keep;
+          best.min_volume_ml = min_ml;
+        }
+      }
+      log << "\n";
+    }
+  log << "chose threshold " << std::setprecision(2) << best.threshold << ", keep_relative_mass " << best.keep_relative_mass
+      << ", min_volume_ml " << best.min_volume_ml << " (out-of-fold mean DSC " << std::setprecision(4) << best_score
+      << ")\n";
+  if (s.sources.size() > 1)
+    for (size_t src = 0; src < s.sources.size(); ++src) {
+      double sum = 0;
+      int n = 0;
+      for (size_t c = 0; c < cases.size(); ++c)
+        if (cases[c].files.source == static_cast<int>(src))
+          sum += case_dsc(c, best_t, best.keep_relative_mass, best.min_volume_ml, best.seed_threshold), ++n;
+      if (n) log << "  of which " << s.sources[src].first << ": " << std::setprecision(4) << sum / n << " over " << n << " cases\n";
+    }
+  log << std::flush;
   return best;
 }
 
@@ -247,6 +313,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
   for (const auto& [images, labels] : s.sources) {
     std::vector<std::string> unmatched;
     auto p = list_pairs(images, labels, &unmatched);
+    for (auto& c : p) c.source = static_cast<int>(sources.size());
     for (const auto& u : unmatched) log << "warning: " << u << " has no mask in " << labels << "; not used\n";
     sources.push_back({{"images", images}, {"labels", labels}, {"cases", p.size()}});
     pairs.insert(pairs.end(), p.begin(), p.end());
@@ -419,6 +486,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
                             {"l2", s.gbdt.l2}, {"subsample", s.gbdt.subsample}, {"bins", s.gbdt.bins}}},
                   {"samples_per_case", {s.lesion_per_case, s.near_per_case, s.far_per_case}},
                   {"near_mm", s.near_mm},
+                  {"lesion_share", s.lesion_share},
                   {"tuned_postprocess", s.tune_post},
                   {"training_seconds", std::round(seconds_since(t_start))}};
   if (!held.empty()) {

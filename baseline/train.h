@@ -24,26 +24,30 @@ namespace lb::baseline {
 struct TrainSettings {
   std::vector<std::pair<std::string, std::string>> sources;  // (images dir, labels dir) pairs
   std::string classifier = "gbdt";                           // gbdt | logistic
-  int stages = 2;
+  int stages = 1;
   FeatureSettings features;
   ContextSettings context;
   Postprocess post;
   GbdtParams gbdt;
   int64_t lesion_per_case = 5000, near_per_case = 5000, far_per_case = 5000;
   double near_mm = 10;
+  double lesion_share = 0.2;  // minimum share of a case's training weight on its lesion voxels (0: natural)
   int folds = 3;         // for the out-of-fold stage-1 maps
   double holdout = 0.2;  // fraction of cases kept out of training and scored at the end
   // Choose post.threshold and post.keep_relative_mass by the mean DSC of out-of-fold maps of the training
   // cases (nested inside training, so a held-out or cross-validation score stays honest).
   bool tune_post = true;
-  std::vector<double> tune_thresholds{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5};
+  // (opening_mm and fill_holes are not tuned; the tuning ignores them.)
+  std::vector<double> tune_thresholds{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8};
   std::vector<double> tune_keep_relative_mass{0.0, 0.1, 0.3};  // never 1: several lesions must stay possible
+  std::vector<double> tune_min_volume_ml{0.1, 0.5, 2.0};
   uint64_t seed = 1;
   std::string command_line;  // stored in the model's provenance
 };
 
 struct CasePair {
   std::string name, image, label;
+  int source = 0;  // index of its (images, labels) pair in TrainSettings::sources
 };
 // Image/mask pairs of a source; images without a mask are listed in `unmatched`.
 std::vector<CasePair> list_pairs(const std::string& images_dir, const std::string& labels_dir,

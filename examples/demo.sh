@@ -1,10 +1,92 @@
 #!/usr/bin/env bash
-# Main job until the full demo lands: installs and builds, generates a small example set with the project's
-# own generator (examples/data/, not committed), and scores it case-wise and lesion-wise.
+# lesionbench from nothing to a leaderboard, in one command (the README's main job):
+#   1. installs what is missing and builds (scripts/setup.sh; not counted in the demo's time),
+#   2. generates CT-like phantoms with lesion masks (lesionbench synth),
+#   3. runs contestants through the runner as FLARE does, one launch per case, measured:
+#        baseline            the reference CPU segmenter as a plain command
+#        hu-threshold        a fixed HU-window segmenter, the floor any method must beat
+#        baseline-container  the same baseline as a FLARE container image (podman or docker), where an
+#                            engine works on this machine; where it does not, the demo says why and goes on,
+#   4. scores every team and writes the leaderboard (JSON, HTML, the official CSVs) with lesionbench report.
+# Options: --cases N (default 6), --matrix N (default 160), --out DIR (default build/demo), --no-setup,
+#          --no-container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-data=examples/data/masks
-[ -d "$data/gt" ] || ./build/benchmarks/lesionbench-gen-masks --out "$data" --cases 12 --seed 1 --size small
-./build/cli/lesionbench score --gt "$data/gt" --pred "$data/pred" --lesion-wise \
-  --json examples/data/scores.json --csv examples/data/DSC_NSD_example.csv
+root=$(pwd)
+
+cases=6
+matrix=160
+out=build/demo
+setup=1
+container=1
+while (($#)); do
+  case "$1" in
+    --cases) cases=$2; shift 2 ;;
+    --matrix) matrix=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --no-setup) setup=0; shift ;;
+    --no-container) container=0; shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+if ((setup)); then
+  say "set-up: packages and build (scripts/setup.sh)"
+  bash scripts/setup.sh
+fi
+lb=$root/build/cli/lesionbench
+bl=$root/build/baseline/lesionbench-baseline
+for b in "$lb" "$bl"; do
+  [ -x "$b" ] || { echo "demo: $b is missing; run bash scripts/setup.sh" >&2; exit 2; }
+done
+
+start=$(date +%s)
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+data=$out/data
+runs=$out/runs
+
+say "1. $cases CT-like phantoms with lesion masks (lesionbench synth)"
+"$lb" synth --out "$data" --cases "$cases" --seed 7 --matrix "$matrix"
+
+say "2. the baseline as a command, one launch per case (lesionbench run)"
+"$lb" run --cases "$data/imagesTs" --out "$runs/baseline" --name baseline --gpu none --timeout-s 300 \
+  --command "$bl predict --input {inputs} --output {outputs} --threads 2"
+
+say "3. the fixed HU-threshold reference"
+"$bl" threshold-model --model "$out/hu-threshold.json" 2>/dev/null
+"$lb" run --cases "$data/imagesTs" --out "$runs/hu-threshold" --name hu-threshold --gpu none --timeout-s 300 \
+  --command "$bl predict --input {inputs} --output {outputs} --model $out/hu-threshold.json --threads 2"
+
+if ((container)); then
+  say "4. the baseline as a FLARE container image (FROM scratch; podman or docker)"
+  if bash baseline/build-image.sh --tag lesionbench-baseline:demo >"$out/image-build.log" 2>&1; then
+    cat "$out/image-build.log"
+    engine=$(sed -n 's/.* with \([a-z]*\) .*/\1/p' "$out/image-build.log")
+    if ! "$lb" run --cases "$data/imagesTs" --out "$runs/baseline-container" --name baseline-container \
+        --image lesionbench-baseline:demo --engine "${engine:-auto}" --memory 4g --shm-size 256m --gpu none \
+        --timeout-s 300; then
+      echo "demo: the container run could not start on this machine (see above); going on without it"
+      rm -rf "$runs/baseline-container"
+    fi
+  else
+    echo "demo: no container image on this machine: $(tail -n 1 "$out/image-build.log")"
+    echo "      (the container path needs a working podman or docker; the demo goes on without it)"
+  fi
+else
+  say "4. container: skipped (--no-container)"
+fi
+
+say "5. scores and leaderboard (lesionbench report)"
+# Ranked on accuracy here; FLARE also ranks time and GPU memory (drop --weights for its ranking).
+"$lb" report "$runs"/* --out "$out/report" --gt "$data/labelsTs" --cases "$data/imagesTs" --weights dsc=1,nsd=1 |
+  grep -v "^wrote "
+
+echo
+echo "leaderboard page: $out/report/leaderboard.html"
+echo "team folders:     $runs/ (records.jsonl, efficiency.csv, predictions/, logs/)"
+echo "demo time:        $(($(date +%s) - start)) s (set-up excluded)"

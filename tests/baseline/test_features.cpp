@@ -131,6 +131,26 @@ TEST_CASE("hessian eigenvalues match a closed form and a rotated quadratic") {
   CHECK(e3.at(3, 3, 3) == Approx(4).epsilon(1e-4));
 }
 
+TEST_CASE("multigrid gaussian stays within 3% of the exact one on smooth content and equals it for narrow kernels") {
+  // A sum of blobs: smooth at the scale of the kernels, as the wide-kernel features are.
+  VolumeF v(Grid{{60, 50, 24}, {1.0, 1.2, 3.0}});
+  for (int64_t k = 0; k < 24; ++k)
+    for (int64_t j = 0; j < 50; ++j)
+      for (int64_t i = 0; i < 60; ++i) {
+        const double x = i * 1.0, y = j * 1.2, z = k * 3.0;
+        v.at(i, j, k) = static_cast<float>(100 * std::exp(-((x - 20) * (x - 20) + (y - 30) * (y - 30) + (z - 30) * (z - 30)) / 200) +
+                                           60 * std::exp(-((x - 45) * (x - 45) + (y - 15) * (y - 15) + (z - 45) * (z - 45)) / 120));
+      }
+  for (double sigma : {6.0, 12.0}) {
+    const VolumeF a = gaussian_multigrid(v, sigma), b = gaussian(v, sigma);
+    float range = 0;
+    for (float x : b.v) range = std::max(range, x);
+    for (size_t t = 0; t < a.v.size(); ++t) REQUIRE(std::fabs(a.v[t] - b.v[t]) <= 0.03f * range);
+  }
+  const VolumeF a = gaussian_multigrid(v, 1.4), b = gaussian(v, 1.4);  // no axis coarsens: the same filter
+  CHECK(a.v == b.v);
+}
+
 TEST_CASE("distance_mm equals brute-force nearest-voxel distances with anisotropic spacing") {
   VolumeU8 m(Grid{{12, 9, 7}, {0.7, 1.1, 2.9}});
   std::mt19937 g(5);
@@ -167,6 +187,8 @@ TEST_CASE("feature columns equal their definitions computed directly") {
   s.bone_mm = {};
   s.air_mm = {};
   s.relative_mm = {};
+  s.dog_mm = {{2, 4}};
+  s.scan_features = true;
   s.distances = true;
   const FeatureStack st = compute_features(v, s);
   REQUIRE(st.names == s.names());
@@ -182,7 +204,7 @@ TEST_CASE("feature columns equal their definitions computed directly") {
   VolumeF fat(v.grid);
   VolumeU8 fat_mask(v.grid);
   for (size_t t = 0; t < v.v.size(); ++t) fat_mask.v[t] = g1.v[t] >= -190 && g1.v[t] <= -30, fat.v[t] = fat_mask.v[t];
-  const VolumeF fat4 = direct_gaussian(fat, 4.0);
+  const VolumeF fat4 = gaussian_multigrid(fat, 4.0);  // fractions are plain values: the multigrid Gaussian
   for (size_t t = 0; t < v.v.size(); ++t) {
     REQUIRE(column(st, "hu")[t] == Approx(std::clamp(v.v[t], -1000.0f, 1500.0f)));
     REQUIRE(column(st, "smooth_2mm")[t] == Approx(g2.v[t]).margin(2e-3));
@@ -191,7 +213,15 @@ TEST_CASE("feature columns equal their definitions computed directly") {
     const double var = std::max(0.0, double(g2sq.v[t]) - double(g2.v[t]) * g2.v[t]);
     REQUIRE(column(st, "std_2mm")[t] == Approx(std::sqrt(var)).margin(0.05));
     REQUIRE(column(st, "fat_4mm")[t] == Approx(fat4.v[t]).margin(1e-4));
+    // smooth_4mm is only needed as a value here, so it comes from the multigrid path too.
+    REQUIRE(column(st, "dog_2_4mm")[t] == Approx(g2.v[t] - gaussian_multigrid(soft, 4.0).v[t]).margin(2e-3));
   }
+  // One value per scan: the share of non-air voxels above 80 HU (after the 1 mm Gaussian), and of lung.
+  int64_t body = 0, bright = 0, lung = 0;
+  for (float x : g1.v)
+    if (x > -950) ++body, bright += x > 80 && x <= 250, lung += x <= -500;
+  CHECK(column(st, "scan_bright_fraction")[17] == Approx(double(bright) / body).margin(2.0 / body));
+  CHECK(column(st, "scan_lung_fraction")[3] == Approx(double(lung) / body).margin(2.0 / body));
   // dist_fat is the brute-force distance to the fat class.
   const auto& df = column(st, "dist_fat");
   const auto n = v.grid.dims;
@@ -212,6 +242,8 @@ TEST_CASE("feature columns equal their definitions computed directly") {
 
 TEST_CASE("features do not depend on position: a shifted scan gives the same values at shifted voxels") {
   // An object in a uniform background, placed at two positions; away from the border every column agrees.
+  // The shift (10 voxels) is a multiple of every block factor of the coarse grids that wide kernels use
+  // (gaussian_multigrid), which are exactly shift-invariant only in such steps.
   auto scene = [](int64_t shift) {
     VolumeF v(Grid{{40, 36, 16}, {1.0, 1.0, 2.5}}, -100.0f);
     for (int64_t k = 0; k < 16; ++k)
@@ -233,9 +265,11 @@ TEST_CASE("features do not depend on position: a shifted scan gives the same val
   s.bone_mm = {4};
   s.air_mm = {};
   s.relative_mm = {2};
+  s.dog_mm = {{1, 4}, {2, 8}};
   s.distance_cap_mm = 8;
   const FeatureStack a = compute_features(scene(0), s), b = compute_features(scene(10), s);
   for (size_t f = 0; f < a.cols.size(); ++f) {
+    INFO(a.names[f]);
     if (a.names[f] == "rel_2mm") continue;  // uses the scan's median soft tissue: a whole-scan value, checked below
     for (int64_t k = 5; k < 11; ++k)
       for (int64_t j = 10; j < 26; ++j)

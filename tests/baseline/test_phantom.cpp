@@ -50,11 +50,14 @@ TEST_CASE("phantoms hold air, fat, soft tissue, lung and bone at CT values on an
   CHECK(anisotropic >= 4);
 }
 
-TEST_CASE("every 4th phantom is healthy; the others carry lesions that the label marks, with contrast") {
+TEST_CASE("every 4th phantom is healthy, the others carry lesions that the label marks") {
   for (int i = 1; i <= 8; ++i) {
     const Phantom p = make_phantom(5, i, small());
     int64_t voxels = 0;
-    for (uint8_t v : p.label) REQUIRE(v <= 1), voxels += v;
+    for (uint8_t v : p.label) {
+      REQUIRE(v <= 1);
+      voxels += v;
+    }
     if (i % 4 == 0) {
       CHECK(voxels == 0);
       CHECK(p.lesions.empty());
