@@ -81,10 +81,10 @@ nlohmann::json Model::to_json() const {
 Model Model::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::runtime_error("not a JSON object");
   if (!j.contains("schema_version")) throw std::runtime_error("no schema_version: not a lesionbench-baseline model");
-  const int version = j.at("schema_version");
-  if (version != kModelSchemaVersion)
-    throw std::runtime_error("schema_version " + std::to_string(version) + " is not supported (this build reads " +
-                             std::to_string(kModelSchemaVersion) + ")");
+  const auto& v = j.at("schema_version");
+  const std::string version = v.is_string() ? v.get<std::string>() : v.dump();
+  if (version.rfind("1.", 0) != 0)
+    throw std::runtime_error("schema_version " + version + " is not supported (this build reads 1.x)");
   Model m;
   m.method = j.at("method");
   if (m.method != "classifier" && m.method != "hu_window") throw std::runtime_error("unknown method '" + m.method + "'");

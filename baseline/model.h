@@ -11,7 +11,8 @@
 
 namespace lb::baseline {
 
-inline constexpr int kModelSchemaVersion = 1;
+// Readers accept any 1.x: fields are only added within a major version (schemas/baseline-model.schema.json).
+inline constexpr const char* kModelSchemaVersion = "1.0";
 
 // One classifier over a fixed list of feature columns (by name, checked against the computed stack).
 struct Classifier {

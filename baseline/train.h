@@ -38,7 +38,7 @@ struct TrainSettings {
   // cases (nested inside training, so a held-out or cross-validation score stays honest).
   bool tune_post = true;
   // (opening_mm and fill_holes are not tuned; the tuning ignores them.)
-  std::vector<double> tune_thresholds{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8};
+  std::vector<double> tune_thresholds{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
   std::vector<double> tune_keep_relative_mass{0.0, 0.1, 0.3};  // never 1: several lesions must stay possible
   std::vector<double> tune_min_volume_ml{0.1, 0.5, 2.0};
   uint64_t seed = 1;

@@ -83,7 +83,7 @@ fi
 
 say "5. scores and leaderboard (lesionbench report)"
 # Ranked on accuracy here; FLARE also ranks time and GPU memory (drop --weights for its ranking).
-"$lb" report "$runs"/* --out "$out/report" --gt "$data/labelsTs" --cases "$data/imagesTs" --weights dsc=1,nsd=1 |
+"$lb" report "$runs"/* --out "$out/report" --gt "$data/labelsTs" --cases "$data/imagesTs" --weights dsc=1,nsd=1,time=0,gpu=0 |
   grep -v "^wrote "
 
 echo

@@ -80,6 +80,26 @@ TEST_CASE("a model trained on phantoms finds the lesions of new phantoms and lea
   CHECK(found >= 2);
 }
 
+TEST_CASE("training is reproducible: the same data, settings and seed give the same model") {
+  lb::test::TempDir dir("bl-seed");
+  write_phantoms(dir.path(), 303, 6, 64);
+  TrainSettings s;
+  s.sources = {{(dir.path() / "imagesTs").string(), (dir.path() / "labelsTs").string()}};
+  s.gbdt.trees = 10;
+  s.lesion_per_case = s.near_per_case = s.far_per_case = 500;
+  s.holdout = 0;
+  s.folds = 2;
+  std::ostringstream log;
+  auto strip = [](nlohmann::json j) {
+    j.erase("provenance");  // holds the time of training
+    return j;
+  };
+  const auto a = strip(train_model(s, log).to_json()), b = strip(train_model(s, log).to_json());
+  CHECK(a == b);
+  s.seed = 2;
+  CHECK(strip(train_model(s, log).to_json()) != a);
+}
+
 TEST_CASE("written masks keep the input's grid, orientation and file name, for any voxel type and scaling") {
   lb::test::TempDir dir("bl-geom");
   PhantomOptions o;
@@ -192,4 +212,35 @@ TEST_CASE("the model file round-trips: saved and loaded models predict the same"
   const Model b = Model::load(dir / "copy.json");
   CHECK(a.to_json() == b.to_json());
   CHECK(a.provenance.contains("command"));
+}
+
+TEST_CASE("model files are valid against schemas/baseline-model.schema.json, and a wrong major version is refused") {
+  // Python's jsonschema: a validator independent of the code that writes the files.
+  if (lb::test::run_command("/usr/bin/python3 -c 'import jsonschema'").exit_code != 0) {
+    WARN("skipped schema validation: python3-jsonschema is not installed");
+    return;
+  }
+  lb::test::TempDir dir("bl-schema");
+  REQUIRE(baseline_cli("threshold-model --model " + shell_quote(dir / "thr.json")).exit_code == 0);
+  std::ofstream(dir / "v.py") << "import json,sys,jsonschema\n"
+                                 "schema=json.load(open(sys.argv[1]))\n"
+                                 "jsonschema.Draft202012Validator.check_schema(schema)\n"
+                                 "v=jsonschema.Draft202012Validator(schema)\n"
+                                 "for f in sys.argv[2:]: v.validate(json.load(open(f)))\n"
+                                 "print('valid')\n";
+  auto validate = [&](const std::string& file) {
+    return lb::test::run_command("/usr/bin/python3 " + shell_quote(dir / "v.py") + " " +
+                                 shell_quote(LB_BASELINE_MODEL_SCHEMA) + " " + shell_quote(file));
+  };
+  for (const std::string& f : {std::string(LB_BASELINE_DEFAULT_MODEL), std::string(dir / "thr.json")}) {
+    const auto r = validate(f);
+    INFO(f << ": " << r.err);
+    CHECK(r.exit_code == 0);
+  }
+  // A future major version: the schema and the reader both refuse it, the reader saying why.
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "thr.json"));
+  j["schema_version"] = "2.0";
+  std::ofstream(dir / "v2.json") << j.dump();
+  CHECK(validate(dir / "v2.json").exit_code != 0);
+  CHECK_THROWS_WITH(Model::load(dir / "v2.json"), Catch::Contains("schema_version"));
 }
