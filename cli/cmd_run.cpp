@@ -132,6 +132,8 @@ struct Options {
   std::string command, workdir;
   bool per_case = false, batch = false, resume = false, fresh = false, quiet = false;
   double timeout_s = 600, sample_ms = 100, memory_limit_mib = 0;
+  int pids_limit = 4096;
+  bool allow_new_privileges = false;
   int log_cap_kib = 1024;
   std::string gpu = "auto";
 };
@@ -165,6 +167,10 @@ int cmd_run(int argc, char** argv) {
       .option("--memory", "SIZE", "container memory limit, -m (default 28g; '' for none)", &o.memory)
       .option("--shm-size", "SIZE", "container shared memory, --shm-size (default 28g; '' for the engine's)", &o.shm_size)
       .option("--network", "NET", "container network (default none)", &o.network)
+      .option("--pids-limit", "N", "most processes a container may hold, --pids-limit (default 4096; 0: the engine's)",
+              &o.pids_limit)
+      .flag("--allow-new-privileges", "leave out --security-opt no-new-privileges (setuid binaries in the image work)",
+            &o.allow_new_privileges)
       .repeated("--gpu-arg", "ARG", "GPU flags for the engine with {gpu} for the index (default docker: --gpus "
                                     "device={gpu}; podman: --device nvidia.com/gpu={gpu})",
                 &o.gpu_args)
@@ -196,6 +202,7 @@ int cmd_run(int argc, char** argv) {
   if (o.timeout_s < 0) throw UsageError("--timeout-s must be >= 0");
   if (!(o.sample_ms >= 1)) throw UsageError("--sample-ms must be at least 1");
   if (o.memory_limit_mib < 0) throw UsageError("--memory-limit-mib must be >= 0");
+  if (o.pids_limit < 0) throw UsageError("--pids-limit must be >= 0");
   if (o.log_cap_kib < 1) throw UsageError("--log-cap-kib must be at least 1");
   const bool single = !o.command.empty() || !o.image.empty() || !o.image_archive.empty();
   if (o.manifest.empty() && !single) throw UsageError("give a contestant: --command, --image or --image-archive, or --manifest");
@@ -212,6 +219,8 @@ int cmd_run(int argc, char** argv) {
   defaults.container.memory = o.memory;
   defaults.container.shm_size = o.shm_size;
   defaults.container.network = o.network;
+  defaults.container.pids_limit = o.pids_limit;
+  defaults.container.no_new_privileges = !o.allow_new_privileges;
   defaults.container.gpu_args = o.gpu_args;
   for (const auto& kv : o.env) {
     const auto eq = kv.find('=');

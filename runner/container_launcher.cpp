@@ -266,6 +266,8 @@ std::vector<std::string> ContainerLauncher::run_argv(const LaunchRequest& r, con
   if (!settings_.network.empty()) a.insert(a.end(), {"--network", settings_.network});
   if (!settings_.memory.empty()) a.insert(a.end(), {"-m", settings_.memory});
   if (!settings_.shm_size.empty()) a.insert(a.end(), {"--shm-size", settings_.shm_size});
+  if (settings_.pids_limit > 0) a.insert(a.end(), {"--pids-limit", std::to_string(settings_.pids_limit)});
+  if (settings_.no_new_privileges) a.insert(a.end(), {"--security-opt", "no-new-privileges"});
   if (r.gpu_index) {
     const auto g = gpu_flags(*r.gpu_index);
     a.insert(a.end(), g.begin(), g.end());

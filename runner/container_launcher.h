@@ -1,6 +1,7 @@
 #pragma once
 // A contestant packed as a container image, run as the FLARE organisers run it:
-//   ENGINE run --name N --network none -m 28g --shm-size 28g [GPU flags]
+//   ENGINE run --name N --network none -m 28g --shm-size 28g --pids-limit 4096
+//     --security-opt no-new-privileges [GPU flags]
 //     -v INPUTS:/workspace/inputs:ro -v OUTPUTS:/workspace/outputs [--engine-arg ...] IMAGE /bin/bash -c "sh predict.sh"
 // The engine (docker or podman), limits, GPU flags and entry command are settings; the code adds no
 // machine-specific flag (podman's machine settings belong in containers.conf). GPU flags are left out
@@ -26,6 +27,9 @@ struct ContainerSettings {
   std::string memory = "28g";           // -m; empty: no limit
   std::string shm_size = "28g";         // --shm-size; empty: the engine's default
   std::string network = "none";         // --network; empty: the engine's default
+  // Contestants are untrusted: a fork bomb stops at the limit, and setuid binaries in the image gain nothing.
+  int pids_limit = 4096;                // --pids-limit; 0: the engine's default
+  bool no_new_privileges = true;        // --security-opt no-new-privileges
   // GPU flags with {gpu} for the index; empty: per engine (docker: --gpus device={gpu};
   // podman: --device nvidia.com/gpu={gpu}).
   std::vector<std::string> gpu_args;

@@ -195,7 +195,8 @@ TEST_CASE("the container command line follows FLARE's, with read-only inputs and
   auto argv = launcher.run_argv(r, "NAME");
   const std::vector<std::string> expected_tail = {"run",     "--name", "NAME",   "--network",
                                                   "none",    "-m",     "28g",    "--shm-size",
-                                                  "28g",     "-v",     "/data/in:/workspace/inputs:ro",
+                                                  "28g",     "--pids-limit", "4096", "--security-opt",
+                                                  "no-new-privileges", "-v", "/data/in:/workspace/inputs:ro",
                                                   "-v",      "/data/out:/workspace/outputs",
                                                   "--cpus",  "4",      "team-a:latest",
                                                   "/bin/bash", "-c",   "sh predict.sh"};
@@ -210,6 +211,13 @@ TEST_CASE("the container command line follows FLARE's, with read-only inputs and
   argv = ContainerLauncher(podman).run_argv(r, "NAME");
   CHECK(std::find(argv.begin(), argv.end(), "nvidia.com/gpu=2") != argv.end());
   CHECK(std::find(argv.begin(), argv.end(), "--gpus") == argv.end());
+  // Without the limits: nothing of them on the command line.
+  ContainerSettings open = s;
+  open.pids_limit = 0;
+  open.no_new_privileges = false;
+  argv = ContainerLauncher(open).run_argv(r, "NAME");
+  CHECK(std::find(argv.begin(), argv.end(), "--pids-limit") == argv.end());
+  CHECK(std::find(argv.begin(), argv.end(), "--security-opt") == argv.end());
   ContainerSettings custom = s;
   custom.gpu_args = {"--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES={gpu}"};
   argv = ContainerLauncher(custom).run_argv(r, "NAME");
