@@ -93,7 +93,7 @@ double jitter_of(const std::string& a, const std::string& b) {
   return (static_cast<double>(h % 20001) / 10000.0) - 1.0;
 }
 
-std::string utc_now() {
+std::string page_time_utc() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
@@ -412,7 +412,7 @@ std::string render_html(const HtmlPage& page) {
   h << "<header class=\"page\"><div class=\"inner\"><h1>Leaderboard</h1><div class=\"meta\"><span>" << b.teams.size()
     << (b.teams.size() == 1 ? " team" : " teams") << "</span><span>" << b.case_keys.size() << " cases</span><span>ranked on "
     << html_escape(metrics) << "</span><span>NSD at " << fixed(b.score_settings.case_settings.tolerance_mm, 1)
-    << " mm</span><span>" << utc_now() << "</span><span>lesionbench " << html_escape(page.tool.version)
+    << " mm</span><span>" << page_time_utc() << "</span><span>lesionbench " << html_escape(page.tool.version)
     << (page.tool.git_commit.empty() ? "" : " (" + html_escape(page.tool.git_commit) + ")") << "</span></div>\n"
     << "<nav class=\"toc\"><a href=\"#ranking\">Ranking</a>" << (boot ? "<a href=\"#stability\">Stability</a>" : "")
     << "<a href=\"#distributions\">Distributions</a><a href=\"#efficiency\">Efficiency</a><a href=\"#gpu-time\">GPU over time</a>"

@@ -1,5 +1,6 @@
 // leaderboard.json writer (see leaderboard_json.h). No NaN: a value that does not exist is null.
 #include "reports/leaderboard_json.h"
+#include "reports/scores_json.h"
 
 #include <cmath>
 #include <ctime>
@@ -98,13 +99,6 @@ json case_json(const CaseEntry& e) {
   }
   j["run"] = e.run ? json(*e.run) : json(nullptr);
   return j;
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 }  // namespace

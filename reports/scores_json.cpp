@@ -20,13 +20,6 @@ json optional_number(std::optional<double> v) { return v ? json(*v) : json(nullp
 json count_or_null(int64_t v) { return v < 0 ? json(nullptr) : json(v); }
 json number_or_null(double v) { return v < 0 ? json(nullptr) : json(v); }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 json box_json(const Box& b) {
   return json{{"min", {b.lo[0], b.lo[1], b.lo[2]}}, {"max", {b.hi[0] - 1, b.hi[1] - 1, b.hi[2] - 1}}};
 }
@@ -286,6 +279,13 @@ void write_json_file(const std::string& path, const json& doc) {
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp + " to " + path);
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 std::string python_float(double x) {

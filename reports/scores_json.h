@@ -28,4 +28,7 @@ void write_official_csv(std::ostream& out, const std::vector<CaseRecord>& cases)
 // Python's repr of a float: shortest round-trip digits, "1.0" for integers, exponent below 1e-4.
 std::string python_float(double x);
 
+// The current time as ISO 8601 UTC to the second ("2026-11-26T23:04:15Z"), as every file we write stamps it.
+std::string utc_now();
+
 }  // namespace lb
