@@ -11,7 +11,7 @@ int cmd_synth(int argc, char** argv) {
   std::string out;
   int cases = 8, seed = 1, matrix = 192, slices = 0;
   double healthy = 0.25, slice_mm = 0;
-  Args a("synth", "lesionbench synth --out DIR [--cases N] [--seed S] [--matrix N] [--slices N]",
+  Args a("synth", "lesionbench synth --out DIR [--cases N] [--seed S] [--matrix N] [--slices N] [--slice-mm MM]\n                         [--healthy-fraction F]",
          "Generates CT-like phantoms (chest-abdomen: fat, muscle, lungs, liver, kidneys, spleen, bone, bowel; HU as\n"
          "in portal-venous CT, partial-volume blur and noise) with lesions of a few mm to several cm in the liver,\n"
          "lungs, kidneys, spleen, muscle and lymph nodes; every k-th case is healthy. Writes\n"
