@@ -102,7 +102,7 @@ int cmd_train(int argc, char** argv) {
   bl::TrainSettings s;
   std::vector<std::string> images, labels;
   std::string model_out, classifier = "gbdt", spacing, feature_patch, context_patch, post_patch;
-  bool no_tune = false;
+  bool no_tune = false, balance_sources = false;
   int threads = 0, stages = s.stages, trees = s.gbdt.trees, depth = s.gbdt.depth, bins = s.gbdt.bins, folds = s.folds;
   int lesion_n = static_cast<int>(s.lesion_per_case), near_n = static_cast<int>(s.near_per_case),
       far_n = static_cast<int>(s.far_per_case), seed = static_cast<int>(s.seed);
@@ -127,6 +127,8 @@ int cmd_train(int argc, char** argv) {
       .option("--far-samples", "N", "training voxels per case elsewhere (default 5000)", &far_n)
       .option("--near-mm", "MM", "width of the band around the lesion sampled apart (default 10)", &near_mm)
       .option("--lesion-share", "F", "least share of a case's training weight on its lesion voxels (default 0.2; 0: natural)", &lesion_share)
+      .flag("--balance-sources", "every source (--images/--labels pair) weighs the same in training and tuning,\n"
+                                 "                            shared by its cases (default: every case weighs the same)", &balance_sources)
       .option("--folds", "N", "folds of the out-of-fold maps (stage-2 rows, tuning; default 3)", &folds)
       .option("--holdout", "F", "fraction of cases held out and scored at the end (default 0.2; 0: none)", &holdout)
       .option("--seed", "S", "seed of every random choice (default 1)", &seed)
@@ -165,6 +167,7 @@ int cmd_train(int argc, char** argv) {
   s.near_mm = near_mm;
   if (lesion_share < 0 || lesion_share >= 1) throw UsageError("--lesion-share must be in [0, 1)");
   s.lesion_share = lesion_share;
+  s.balance_sources = balance_sources;
   s.folds = folds;
   s.holdout = holdout;
   s.seed = static_cast<uint64_t>(seed);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -202,6 +203,12 @@ Classifier fit(const Dataset& d, const std::vector<std::string>& names, const Tr
   return c;
 }
 
+std::vector<int> sources_of(const std::vector<Case>& cases) {
+  std::vector<int> out;
+  for (const Case& c : cases) out.push_back(c.files.source);
+  return out;
+}
+
 // Chooses the threshold and the component rules by the mean DSC, on the working grid, of the cases'
 // out-of-fold maps (a healthy case scores 1 when nothing is kept, else 0, as in FLARE). Components are
 // labelled once per case and threshold; every rule is then a pass over the component list.
@@ -248,10 +255,13 @@ Postprocess tune_postprocess(const std::vector<Case>& cases, const std::vector<s
       if (k.voxels * voxel_ml >= min_ml && k.peak >= seed && k.mass >= keep * top) kept += k.voxels, hits += k.hits;
     return truth[c] == 0 ? (kept == 0 ? 1.0 : 0.0) : 2.0 * hits / double(kept + truth[c]);
   };
+  const std::vector<double> weight = case_weights(sources_of(cases), s.balance_sources);
   Postprocess best = s.post;
   size_t best_t = 0;
   double best_score = -1;
-  log << "post-processing on out-of-fold maps (mean DSC on the working grid), rows: keep_relative_mass,"
+  log << "post-processing on out-of-fold maps (mean DSC on the working grid"
+      << (s.balance_sources && s.sources.size() > 1 ? ", each source weighing the same" : "")
+      << "), rows: keep_relative_mass,"
          " min_volume_ml; columns: threshold\n    " << std::fixed;
   for (double thr : s.tune_thresholds) log << std::setw(7) << std::setprecision(2) << thr;
   log << "\n";
@@ -261,9 +271,8 @@ Postprocess tune_postprocess(const std::vector<Case>& cases, const std::vector<s
       for (size_t t = 0; t < nt; ++t) {
         const float thr = static_cast<float>(s.tune_thresholds[t]);
         const float seed = std::max(s.post.seed_threshold, thr);
-        double sum = 0;
-        for (size_t c = 0; c < cases.size(); ++c) sum += case_dsc(c, t, keep, min_ml, seed);
-        const double score = sum / cases.size();
+        double score = 0;
+        for (size_t c = 0; c < cases.size(); ++c) score += weight[c] * case_dsc(c, t, keep, min_ml, seed);
         log << std::setw(7) << std::setprecision(4) << score;
         if (score > best_score + 1e-9) {
           best_score = score;
@@ -301,6 +310,17 @@ std::string utc_now() {
 }
 
 }  // namespace
+
+std::vector<double> case_weights(const std::vector<int>& source_of_case, bool balance_sources) {
+  const size_t n = source_of_case.size();
+  std::vector<double> w(n, 1.0 / static_cast<double>(std::max<size_t>(1, n)));
+  if (!balance_sources || n == 0) return w;
+  std::map<int, size_t> per_source;
+  for (int s : source_of_case) ++per_source[s];
+  for (size_t c = 0; c < n; ++c)
+    w[c] = 1.0 / (static_cast<double>(per_source.size()) * static_cast<double>(per_source[source_of_case[c]]));
+  return w;
+}
 
 Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report) {
   const auto t_start = std::chrono::steady_clock::now();
@@ -373,9 +393,14 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
   Rows rows;
   std::vector<Sample> samples(cases.size());
   std::vector<std::string> names1;
+  const std::vector<double> case_weight = case_weights(sources_of(cases), s.balance_sources);
   for (size_t c = 0; c < cases.size(); ++c) {
     StageInputs in = stage1_inputs(cases[c].pr.work, m);
     samples[c] = draw(cases[c], in.candidates, s);
+    if (s.balance_sources) {  // each case's rows sum to 1 so far
+      const double scale = case_weight[c] * static_cast<double>(cases.size());
+      for (float& w : samples[c].weight) w = static_cast<float>(w * scale);
+    }
     append(rows, static_cast<int32_t>(c), samples[c], cases[c], in.stack);
     names1 = in.stack.names;
   }
@@ -487,6 +512,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
                   {"samples_per_case", {s.lesion_per_case, s.near_per_case, s.far_per_case}},
                   {"near_mm", s.near_mm},
                   {"lesion_share", s.lesion_share},
+                  {"balance_sources", s.balance_sources},
                   {"tuned_postprocess", s.tune_post},
                   {"training_seconds", std::round(seconds_since(t_start))}};
   if (!held.empty()) {

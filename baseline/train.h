@@ -4,7 +4,8 @@
 // 1. Every case is moved to the working grid; its mask becomes a lesion fraction per working voxel.
 // 2. Training voxels are drawn per case from the candidates in three strata: lesion, background within
 //    near_mm of the lesion (where the boundary is decided) and the rest; each row is weighted by its
-//    stratum's size over its sample, and each case carries the same total weight.
+//    stratum's size over its sample, and each case carries the same total weight (or, with
+//    balance_sources, each source does, shared equally by its cases).
 // 3. Stage 1 learns from the image features. With two stages, stage 1 is also trained K times on K-1
 //    folds of the cases to give out-of-fold probability maps, and stage 2 learns from the image features
 //    plus the context features of those maps (auto-context without the optimism of in-sample maps).
@@ -32,6 +33,10 @@ struct TrainSettings {
   int64_t lesion_per_case = 5000, near_per_case = 5000, far_per_case = 5000;
   double near_mm = 10;
   double lesion_share = 0.2;  // minimum share of a case's training weight on its lesion voxels (0: natural)
+  // Each source (an --images/--labels pair) carries the same total weight in training and in the tuning
+  // objective, whatever its number of cases. Off by default: measured on sts-ct + 40 phantoms it moved
+  // real-CT DSC from 0.38 to 0.43 but phantoms from 0.43 to 0.29 (docs/baseline.md).
+  bool balance_sources = false;
   int folds = 3;         // for the out-of-fold stage-1 maps
   double holdout = 0.2;  // fraction of cases kept out of training and scored at the end
   // Choose post.threshold and post.keep_relative_mass by the mean DSC of out-of-fold maps of the training
@@ -59,6 +64,10 @@ struct TrainReport {
 };
 
 Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report = nullptr);
+
+// Weight of each training case (given the index of its source), summing to 1: the same for every case, or
+// with balance_sources the same total for every source, shared equally by its cases.
+std::vector<double> case_weights(const std::vector<int>& source_of_case, bool balance_sources);
 
 // Dice of two 0/1 masks of the same size (1 when both are empty).
 double dice(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b);

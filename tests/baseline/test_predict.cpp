@@ -244,3 +244,17 @@ TEST_CASE("model files are valid against schemas/baseline-model.schema.json, and
   CHECK(validate(dir / "v2.json").exit_code != 0);
   CHECK_THROWS_WITH(Model::load(dir / "v2.json"), Catch::Contains("schema_version"));
 }
+
+TEST_CASE("training weights: every case the same, or every source the same total shared by its cases") {
+  // 2 real scans and 6 phantoms: balanced, the 2 scans carry half of the weight between them.
+  const std::vector<int> src{0, 1, 1, 0, 1, 1, 1, 1};
+  const auto b = case_weights(src, true);
+  REQUIRE(b.size() == src.size());
+  for (size_t c = 0; c < src.size(); ++c) CHECK(b[c] == Approx(src[c] == 0 ? 0.25 : 1.0 / 12));
+  const auto e = case_weights(src, false);
+  for (double w : e) CHECK(w == Approx(1.0 / 8));
+  // One source: balancing changes nothing (a single-source model trains as before).
+  const auto one = case_weights(std::vector<int>(5, 0), true);
+  for (double w : one) CHECK(w == Approx(0.2));
+  CHECK(case_weights({}, true).empty());
+}
