@@ -11,6 +11,7 @@
 # Options: --cases N (default 6), --matrix N (default 160), --out DIR (default build/demo), --no-setup,
 #          --no-container.
 set -euo pipefail
+[ -n "${LESIONBENCH_BUILD:-}" ] && LESIONBENCH_BUILD=$(realpath -m "$LESIONBENCH_BUILD")
 cd "$(dirname "$0")/.."
 root=$(pwd)
 

@@ -4,7 +4,7 @@
 # the container team must score exactly as the binary (same masks).
 #   tests/demo/test_demo.sh BUILD_DIR
 set -euo pipefail
-build=$1
+build=$(realpath "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d /tmp/lb-demo-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
