@@ -24,7 +24,7 @@ std::unique_ptr<tbb::global_control> limit_threads(int threads) {
 }
 
 // The model next to the executable (../share/... in an install, baseline/models in the source tree) or --model.
-std::string default_model_path(const char* argv0) {
+std::string default_model_path() {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path exe = fs::canonical("/proc/self/exe", ec);
@@ -36,7 +36,6 @@ std::string default_model_path(const char* argv0) {
   tries.push_back(fs::path(LB_BASELINE_SOURCE_MODEL));
   for (const auto& p : tries)
     if (fs::exists(p)) return p.string();
-  (void)argv0;
   throw UsageError("no default model found (looked next to the executable and at " +
                    std::string(LB_BASELINE_SOURCE_MODEL) + "); give --model FILE");
 }
@@ -78,7 +77,7 @@ int cmd_predict(int argc, char** argv) {
               "the others are written); 2 nothing could run (no input folder, no cases, bad model or options).");
   if (!a.parse(argc, argv)) return 0;
   const auto gc = limit_threads(threads);
-  if (model_path.empty()) model_path = default_model_path(argv[0]);
+  if (model_path.empty()) model_path = default_model_path();
   bl::Model m = bl::Model::load(model_path);
   m.post = patched(m.post, post, "--postprocess");
   const auto s = bl::predict_folder(input, output, m, std::cerr, prob_dir);
