@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -208,6 +210,28 @@ std::string parse_loaded_image(const std::string& out) {
   return {};
 }
 
+namespace {
+// A kernel limit from /proc/sys, or `fallback` when it cannot be read.
+uint64_t proc_sys_value(const char* path, uint64_t fallback) {
+  std::ifstream in(path);
+  uint64_t v = 0;
+  return (in >> v) && v > 0 ? v : fallback;
+}
+
+std::string ulimit_arg(int resource, const char* name, uint64_t cap) {
+  rlimit own{};
+  if (::getrlimit(resource, &own) != 0) own.rlim_cur = own.rlim_max = cap;
+  const auto bounded = [cap](rlim_t v) { return v == RLIM_INFINITY || v > cap ? cap : static_cast<uint64_t>(v); };
+  const uint64_t hard = bounded(own.rlim_max), soft = std::min(bounded(own.rlim_cur), hard);
+  return std::string(name) + "=" + std::to_string(soft) + ":" + std::to_string(hard);
+}
+}  // namespace
+
+std::vector<std::string> inherited_ulimit_args() {
+  return {"--ulimit", ulimit_arg(RLIMIT_NOFILE, "nofile", proc_sys_value("/proc/sys/fs/nr_open", 1048576)),
+          "--ulimit", ulimit_arg(RLIMIT_NPROC, "nproc", proc_sys_value("/proc/sys/kernel/pid_max", 32768))};
+}
+
 ContainerLauncher::ContainerLauncher(ContainerSettings settings) : settings_(std::move(settings)) {
   if (!settings_.engine.empty() && settings_.engine != "auto")
     engine_name_ = std::filesystem::path(settings_.engine).filename().string();
@@ -268,6 +292,10 @@ std::vector<std::string> ContainerLauncher::run_argv(const LaunchRequest& r, con
   if (!settings_.shm_size.empty()) a.insert(a.end(), {"--shm-size", settings_.shm_size});
   if (settings_.pids_limit > 0) a.insert(a.end(), {"--pids-limit", std::to_string(settings_.pids_limit)});
   if (settings_.no_new_privileges) a.insert(a.end(), {"--security-opt", "no-new-privileges"});
+  if (settings_.inherit_ulimits) {
+    const auto u = inherited_ulimit_args();
+    a.insert(a.end(), u.begin(), u.end());
+  }
   if (r.gpu_index) {
     const auto g = gpu_flags(*r.gpu_index);
     a.insert(a.end(), g.begin(), g.end());

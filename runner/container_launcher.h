@@ -1,11 +1,13 @@
 #pragma once
 // A contestant packed as a container image, run as the FLARE organisers run it:
 //   ENGINE run --name N --network none -m 28g --shm-size 28g --pids-limit 4096
-//     --security-opt no-new-privileges [GPU flags]
+//     --security-opt no-new-privileges --ulimit nofile=S:H --ulimit nproc=S:H [GPU flags]
 //     -v INPUTS:/workspace/inputs:ro -v OUTPUTS:/workspace/outputs [--engine-arg ...] IMAGE /bin/bash -c "sh predict.sh"
-// The engine (docker or podman), limits, GPU flags and entry command are settings; the code adds no
-// machine-specific flag (podman's machine settings belong in containers.conf). GPU flags are left out
-// when no GPU is asked for. `image_archive` (a `docker save` file) is loaded first and the image removed
+// The engine (docker or podman), limits, GPU flags and entry command are settings. The contestant's open-file
+// and process limits are chosen by the harness, inherited from lesionbench's own, rather than left to the
+// engine: engines ask the runtime for defaults (podman: nofile 1048576) above what many machines allow, and
+// the launch then fails before the contestant starts. A later `--ulimit` in engine_args overrides ours.
+// GPU flags are left out when no GPU is asked for. `image_archive` (a `docker save` file) is loaded first and the image removed
 // after the last case.
 //
 // The container is not started with --rm: after it exits the engine is asked whether the OOM killer
@@ -30,6 +32,7 @@ struct ContainerSettings {
   // Contestants are untrusted: a fork bomb stops at the limit, and setuid binaries in the image gain nothing.
   int pids_limit = 4096;                // --pids-limit; 0: the engine's default
   bool no_new_privileges = true;        // --security-opt no-new-privileges
+  bool inherit_ulimits = true;          // --ulimit nofile/nproc from our own limits (inherited_ulimit_args)
   // GPU flags with {gpu} for the index; empty: per engine (docker: --gpus device={gpu};
   // podman: --device nvidia.com/gpu={gpu}).
   std::vector<std::string> gpu_args;
@@ -57,6 +60,12 @@ class ContainerLauncher : public Launcher {
   std::string engine_path_, engine_name_, image_;
   bool loaded_from_archive_ = false;
 };
+
+// `--ulimit nofile=S:H --ulimit nproc=S:H` with lesionbench's own soft and hard limits. nofile is capped at
+// fs.nr_open and nproc at kernel.pid_max (no user can hold more processes than there are process IDs; runc
+// refuses an nproc above it on some kernels). RLIMIT_NPROC counts every process of the user ID host-wide, so
+// it is kept as high as ours: --pids-limit is the per-container cap.
+std::vector<std::string> inherited_ulimit_args();
 
 // "Loaded image: team-a:latest" (docker), "Loaded image(s): localhost/team-a:latest" or
 // "Loaded image: ..." (podman): the first image named in `engine load` output, or empty.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job end to end on this build: examples/demo.sh with 2 phantoms must exit 0, print the
 # leaderboard table with the baseline ahead of the HU threshold, and write the page; where podman works,
-# the container team must score exactly as the binary (same masks).
+# the container team must write exactly the binary's masks; where none can run, the test is skipped (77).
 #   tests/demo/test_demo.sh BUILD_DIR
 set -euo pipefail
 build=$(realpath "$1")
@@ -21,11 +21,22 @@ b=$(row baseline)
 h=$(row hu-threshold)
 [ -n "$b" ] && [ -n "$h" ] || fail "the table lacks the baseline or the HU threshold"
 awk -v b="$b" -v h="$h" 'BEGIN { exit !(b > h) }' || fail "baseline DSC $b is not above the HU threshold's $h"
-if grep -q '^demo: no container' "$out/log" || grep -q 'could not start on this machine' "$out/log"; then
-  echo "container path unavailable here; the demo said why:"
-  grep '^demo:' "$out/log"
-else
-  c=$(row baseline-container)
-  [ "$c" = "$b" ] || fail "container DSC '$c' differs from the binary's $b"
-fi
 echo "demo ok: baseline DSC $b, HU threshold $h, page $page"
+# The container step: compared only when the demo produced a container result. Where the demo said that no
+# engine can run containers here, the test is reported as skipped (exit 77), never as passed.
+c=$(row baseline-container)
+if [ -z "$c" ]; then
+  reason=$(grep -E '^demo: (no container|the container run could not start|no case ran in a container)' "$out/log" || true)
+  [ -n "$reason" ] || fail "the table has no baseline-container row and the demo did not say why"
+  echo "SKIPPED: the container step did not run on this machine: $reason"
+  exit 77
+fi
+[ "$c" = "$b" ] || fail "container DSC '$c' differs from the binary's $b"
+# Same masks, not only the same mean: every prediction of the container equals the binary's, byte for byte
+# in the voxels (both are written by the same code; gzip headers may differ).
+for f in "$out/demo/runs/baseline/predictions/"*.nii.gz; do
+  g="$out/demo/runs/baseline-container/predictions/$(basename "$f")"
+  [ -f "$g" ] || fail "the container wrote no $(basename "$f")"
+  cmp -s <(zcat "$f") <(zcat "$g") || fail "$(basename "$f"): the container's mask differs from the binary's"
+done
+echo "container ok: DSC $c, the same masks as the binary"

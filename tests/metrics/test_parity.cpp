@@ -14,8 +14,7 @@ using lb::test::shell_quote;
 TEST_CASE("CSV identical to the official scorer's on the shared parity set", "[parity][shared]") {
   const auto dir = lb::test::shared_path("data/flare24-parity");
   if (!dir) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   lb::test::TempDir tmp("parity");
   // --missing skip: the official loop runs over the prediction files (all present here).
@@ -31,8 +30,7 @@ TEST_CASE("CSV identical to the official scorer's on the shared parity set", "[p
 TEST_CASE("real TotalSegmentator masks: DSC and NSD equal the official scorer's", "[parity][shared]") {
   const auto dir = lb::test::shared_path("data/totalseg-example");
   if (!dir) {
-    WARN("skipped: ../shared/data/totalseg-example is absent");
-    return;
+    LB_SKIP("../shared/data/totalseg-example is absent");
   }
   const auto gt_img = nifti::read_image((*dir / "example_seg.nii.gz").string());
   const auto pred_img = nifti::read_image((*dir / "example_seg_fast.nii.gz").string());

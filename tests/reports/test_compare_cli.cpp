@@ -55,8 +55,7 @@ std::string team_with_times(const TempDir& dir, const std::string& name, const s
 TEST_CASE("compare: improved and unchanged runs pass, a run that lost cases fails") {
   const auto p = parity();
   if (!p) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   TempDir dir("compare");
   const std::string base = score(p->gt, p->pred, dir / "base.json");
@@ -101,8 +100,7 @@ TEST_CASE("compare: improved and unchanged runs pass, a run that lost cases fail
 TEST_CASE("compare: --require-significance ignores a drop the Wilcoxon test does not support") {
   const auto p = parity();
   if (!p) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   TempDir dir("compare-sig");
   const std::string base = score(p->gt, p->pred, dir / "base.json");
@@ -132,8 +130,7 @@ TEST_CASE("compare: --require-significance ignores a drop the Wilcoxon test does
 TEST_CASE("compare: a slower median time per case fails when both have run records") {
   const auto p = parity();
   if (!p) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   TempDir dir("compare-time");
   const std::string scores = score(p->gt, p->pred, dir / "s.json");
@@ -154,8 +151,7 @@ TEST_CASE("compare: a slower median time per case fails when both have run recor
 TEST_CASE("compare: malformed or incomparable inputs exit 2") {
   const auto p = parity();
   if (!p) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   TempDir dir("compare-bad");
   const std::string base = score(p->gt, p->pred, dir / "base.json");

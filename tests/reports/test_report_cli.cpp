@@ -61,8 +61,7 @@ TEST_CASE("report on three teams writes the leaderboard, the official CSVs and t
   TempDir dir("report");
   const auto f = make_report_fixture(dir);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   const std::string out = dir / "report";
   const auto r = run_cli(report_args(*f, out));
@@ -153,12 +152,10 @@ TEST_CASE("leaderboard.html renders in headless Chromium: one row per team, char
   TempDir dir("report-html");
   const auto f = make_report_fixture(dir);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   if (const std::string why = chromium_missing(); !why.empty()) {
-    WARN("skipped: " << why);
-    return;
+    LB_SKIP(why);
   }
   // alpha and bravo have records and samples: every chart, GPU over time included.
   const std::string out = dir / "report";
@@ -206,8 +203,7 @@ TEST_CASE("report without the charting library still writes a page that says why
   TempDir dir("report-nolib");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   const std::string out = dir / "report";
   const auto r = run_cli(report_args(*f, out) + " --web-modules " + q(dir / "no-such-node_modules") + " --pictures 0");
@@ -229,8 +225,7 @@ TEST_CASE("report refuses unusable input with exit code 2 and a message naming t
   TempDir dir("report-bad");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   const std::string out = dir / "report";
   // A team without scores.json and no --gt to score it.
@@ -271,8 +266,7 @@ TEST_CASE("report ranks time and GPU when every team has run records, and the al
   TempDir dir("report-gpu");
   const auto f = make_report_fixture(dir, 3);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   const std::string out = dir / "report";
   // The fixture's device series is 480 MiB of driver reserve plus the team's own memory, so the device-wide
@@ -316,8 +310,7 @@ TEST_CASE("report ranks time and GPU when every team has run records, and the al
 TEST_CASE("report reads team folders written by lesionbench run") {
   const auto sts = shared_path("data/sts-ct");
   if (!sts) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   TempDir dir("report-run");
   const fs::path cases = dir / "cases", gt = dir / "gt";

@@ -67,37 +67,6 @@ std::string build_image(const std::string& mode, const std::string& arg, const s
 }
 }  // namespace
 
-const EngineProbe& podman_probe() {
-  static const EngineProbe probe = [] {
-    EngineProbe p;
-    if (run_command("command -v podman").exit_code != 0) {
-      p.why = "no container engine: podman is not installed (docker is not used by these tests)";
-      return p;
-    }
-    const auto info = run_command("podman info");
-    if (info.exit_code != 0) {
-      p.why = "podman does not work here: " + info.err.substr(0, 300);
-      return p;
-    }
-    const std::string tag = unique_tag("probe");
-    const std::string err = build_image("predict", "", tag);
-    if (!err.empty()) {
-      p.why = err.substr(0, 400);
-      return p;
-    }
-    TempDir in("probe-in");
-    const auto run = run_command("podman run --rm --network none " + shell_quote(tag) + " /bin/bash -c 'exit 7'");
-    run_command("podman rmi -f " + shell_quote(tag));
-    if (run.exit_code != 7) {
-      p.why = "podman cannot run a container here (exit " + std::to_string(run.exit_code) + "): " + run.err.substr(0, 400);
-      return p;
-    }
-    p.ok = true;
-    return p;
-  }();
-  return probe;
-}
-
 TestImage::TestImage(const std::string& mode, const std::string& arg) : tag_(unique_tag(mode)) {
   // podman's storage is shared by tests running in parallel: one more try after a failed build.
   for (int attempt = 0; attempt < 2; ++attempt)

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_support.h"
+
 namespace lb::test::runner_util {
 
 // Writes <dir>/<name>_0000.nii.gz: int16 HU, -1000 background with a +200 block (so a threshold mask is
@@ -19,12 +21,9 @@ void write_case(const std::filesystem::path& dir, const std::string& name, std::
 std::string contestant();                      // the static test contestant
 std::string contestant_command(const std::string& mode, const std::string& arg = "");  // "... MODE {inputs} {outputs} ARG"
 
-// Whether podman can build and run a FROM-scratch image here (probed once); `why` says what failed.
-struct EngineProbe {
-  bool ok = false;
-  std::string why;
-};
-const EngineProbe& podman_probe();
+// Whether podman can run a trivial FROM-scratch container here with lesionbench's flags (tests/support).
+using lb::test::EngineProbe;
+using lb::test::podman_probe;
 
 // A FLARE-contract image: /contestant, busybox as /bin/sh (and a /bin/bash that runs it), and
 // /workspace/predict.sh running `/contestant MODE /workspace/inputs /workspace/outputs ARG`.

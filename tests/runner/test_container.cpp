@@ -2,6 +2,7 @@
 // /bin/bash -c "sh predict.sh"), images built FROM scratch from the static test contestant and busybox.
 // Skipped, with the reason, only where podman cannot build and run such an image.
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "runner/container_launcher.h"
 #include "runner/scheduler.h"
@@ -14,13 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define REQUIRE_PODMAN()                                                  \
-  do {                                                                    \
-    if (!podman_probe().ok) {                                             \
-      WARN("skipped: " << podman_probe().why);                            \
-      return;                                                             \
-    }                                                                     \
-  } while (0)
+#define REQUIRE_PODMAN() LB_REQUIRE_PODMAN()
 
 struct ContainerRun {
   lb::test::TempDir tmp{"ctr"};
@@ -180,4 +175,68 @@ TEST_CASE("a missing container engine makes every case launch_error naming the e
   REQUIRE(sum.records.size() == 1);
   CHECK(sum.records[0].status == RunStatus::launch_error);
   CHECK_THAT(sum.records[0].message, Catch::Contains("/nonexistent/docker"));
+}
+
+namespace {
+// The "Max open files" or "Max processes" soft and hard values of /proc/self/limits text.
+std::pair<std::string, std::string> limit_row(const std::string& limits, const std::string& row) {
+  std::istringstream in(limits);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(row, 0) != 0) continue;
+    std::istringstream v(line.substr(row.size()));
+    std::string soft, hard;
+    v >> soft >> hard;
+    return {soft, hard};
+  }
+  return {};
+}
+
+// Runs `cat /proc/self/limits` in a container launched by ContainerLauncher and returns what it printed.
+std::string limits_in_container(const TestImage& img, const std::vector<std::string>& engine_args) {
+  lb::test::TempDir tmp("ctr-limits");
+  fs::create_directories(tmp.path() / "in");
+  fs::create_directories(tmp.path() / "out");
+  ContainerSettings cs = with_image(img);
+  cs.engine = "podman";
+  cs.engine_args = engine_args;
+  cs.entry = {"/bin/sh", "-c", "cat /proc/self/limits > /workspace/outputs/limits.txt"};
+  ContainerLauncher launcher(cs);
+  Provenance prov;
+  launcher.prepare(prov);
+  LaunchRequest r;
+  r.label = "limits";
+  r.inputs_dir = tmp.path() / "in";
+  r.outputs_dir = tmp.path() / "out";
+  r.work_dir = tmp.path();
+  r.stdout_log = tmp.path() / "stdout.log";
+  r.stderr_log = tmp.path() / "stderr.log";
+  auto launched = launcher.launch(r);
+  REQUIRE(launched->wait_for(std::chrono::seconds(120)));
+  const LaunchExit e = launched->finish();
+  INFO(lb::test::read_text(r.stderr_log.string()));
+  REQUIRE(e.exit_code == 0);
+  return lb::test::read_text((tmp.path() / "out" / "limits.txt").string());
+}
+}  // namespace
+
+TEST_CASE("container: runs with lesionbench's limits and no machine setting, and --engine-arg --ulimit wins",
+          "[container]") {
+  // LB_REQUIRE_PODMAN probes with CONTAINERS_CONF set to an empty file (tests/CMakeLists.txt): the engine's
+  // own default limits would fail on machines whose hard limits are lower than podman's defaults.
+  REQUIRE_PODMAN();
+  TestImage img("predict");
+  INFO(img.why());
+  REQUIRE(img.ok());
+  const auto ours = inherited_ulimit_args();
+  REQUIRE(ours.size() == 4);
+  const std::string limits = limits_in_container(img, {});
+  const auto nofile = limit_row(limits, "Max open files");
+  const auto nproc = limit_row(limits, "Max processes");
+  CHECK(ours[1] == "nofile=" + nofile.first + ":" + nofile.second);
+  CHECK(ours[3] == "nproc=" + nproc.first + ":" + nproc.second);
+
+  const std::string overridden = limits_in_container(img, {"--ulimit", "nofile=256:512"});
+  CHECK(limit_row(overridden, "Max open files") == std::make_pair(std::string("256"), std::string("512")));
+  CHECK(limit_row(overridden, "Max processes") == nproc);
 }

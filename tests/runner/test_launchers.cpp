@@ -1,10 +1,12 @@
 // The process launcher with real processes: quoting, exit codes and signals, killing whole trees (also
 // daemonised orphans), capped logs, no leaked descriptors; and the container launcher's command line.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -193,10 +195,13 @@ TEST_CASE("the container command line follows FLARE's, with read-only inputs and
   r.inputs_dir = "/data/in";
   r.outputs_dir = "/data/out";
   auto argv = launcher.run_argv(r, "NAME");
+  const auto limits = inherited_ulimit_args();
+  REQUIRE(limits.size() == 4);
   const std::vector<std::string> expected_tail = {"run",     "--name", "NAME",   "--network",
                                                   "none",    "-m",     "28g",    "--shm-size",
                                                   "28g",     "--pids-limit", "4096", "--security-opt",
-                                                  "no-new-privileges", "-v", "/data/in:/workspace/inputs:ro",
+                                                  "no-new-privileges", "--ulimit", limits[1], "--ulimit", limits[3],
+                                                  "-v", "/data/in:/workspace/inputs:ro",
                                                   "-v",      "/data/out:/workspace/outputs",
                                                   "--cpus",  "4",      "team-a:latest",
                                                   "/bin/bash", "-c",   "sh predict.sh"};
@@ -218,11 +223,64 @@ TEST_CASE("the container command line follows FLARE's, with read-only inputs and
   argv = ContainerLauncher(open).run_argv(r, "NAME");
   CHECK(std::find(argv.begin(), argv.end(), "--pids-limit") == argv.end());
   CHECK(std::find(argv.begin(), argv.end(), "--security-opt") == argv.end());
+  open.inherit_ulimits = false;
+  argv = ContainerLauncher(open).run_argv(r, "NAME");
+  CHECK(std::find(argv.begin(), argv.end(), "--ulimit") == argv.end());
   ContainerSettings custom = s;
   custom.gpu_args = {"--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES={gpu}"};
   argv = ContainerLauncher(custom).run_argv(r, "NAME");
   CHECK(std::find(argv.begin(), argv.end(), "NVIDIA_VISIBLE_DEVICES=2") != argv.end());
   CHECK(std::find(argv.begin(), argv.end(), "--gpus") == argv.end());
+}
+
+namespace {
+uint64_t proc_sys(const char* path) {
+  std::ifstream in(path);
+  uint64_t v = 0;
+  in >> v;
+  return v;
+}
+}  // namespace
+
+TEST_CASE("containers get lesionbench's own open-file and process limits, not the engine's defaults",
+          "[launcher][container]") {
+  // Lower our soft limits (the hard ones stay, so this is undone below) and check the flags follow them.
+  rlimit nofile{}, nproc{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &nofile) == 0);
+  REQUIRE(::getrlimit(RLIMIT_NPROC, &nproc) == 0);
+  rlimit lower_nofile = nofile, lower_nproc = nproc;
+  lower_nofile.rlim_cur = 900;
+  lower_nproc.rlim_cur = 1234;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lower_nofile) == 0);
+  REQUIRE(::setrlimit(RLIMIT_NPROC, &lower_nproc) == 0);
+  const auto args = inherited_ulimit_args();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &nofile) == 0);
+  REQUIRE(::setrlimit(RLIMIT_NPROC, &nproc) == 0);
+
+  const uint64_t pid_max = proc_sys("/proc/sys/kernel/pid_max"), nr_open = proc_sys("/proc/sys/fs/nr_open");
+  REQUIRE(pid_max > 0);
+  const auto hard = [](rlim_t v, uint64_t cap) { return v == RLIM_INFINITY || v > cap ? cap : uint64_t(v); };
+  REQUIRE(args.size() == 4);
+  CHECK(args[0] == "--ulimit");
+  CHECK(args[1] == "nofile=900:" + std::to_string(hard(nofile.rlim_max, nr_open)));
+  CHECK(args[2] == "--ulimit");
+  // RLIMIT_NPROC counts the whole user ID's processes: ours, never a small per-container number.
+  CHECK(args[3] == "nproc=1234:" + std::to_string(hard(nproc.rlim_max, pid_max)));
+
+  // A --ulimit given through --engine-arg comes after ours, so it wins (engines take the last one).
+  ContainerSettings s;
+  s.engine = "/bin/true";
+  s.image = "team-a:latest";
+  s.engine_args = {"--ulimit", "nofile=64:64"};
+  LaunchRequest r;
+  r.inputs_dir = "/in";
+  r.outputs_dir = "/out";
+  const auto argv = ContainerLauncher(s).run_argv(r, "NAME");
+  const auto ours = std::find(argv.begin(), argv.end(), "--ulimit");
+  const auto theirs = std::find(argv.begin(), argv.end(), "nofile=64:64");
+  REQUIRE(ours != argv.end());
+  REQUIRE(theirs != argv.end());
+  CHECK(ours < theirs);
 }
 
 TEST_CASE("engine load output names the image it loaded", "[launcher][container]") {

@@ -67,8 +67,7 @@ TEST_CASE("with the fake NVML: device memory is total minus free, processes by p
 TEST_CASE("real NVML, where a GPU exists: memory figures are consistent", "[nvml][gpu]") {
   const auto nvml = Nvml::load();
   if (!nvml->available()) {
-    WARN("skipped: no GPU here (" << nvml->error() << ")");
-    return;
+    LB_SKIP("no GPU here (" << nvml->error() << ")");
   }
   GpuDeviceInfo info;
   REQUIRE(nvml->device_info(0, &info));

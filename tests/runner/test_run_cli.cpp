@@ -237,8 +237,7 @@ TEST_CASE("benchmarks/gpu-check.sh passes its checks against the fake NVML", "[c
   // The GPU check cannot run here; this rehearses everything but the GPU: the script, the contestant's
   // phases and log, the runner's records and samples, and the comparison.
   if (lb::test::run_command("command -v python3").exit_code != 0) {
-    WARN("skipped: python3 not found");
-    return;
+    LB_SKIP("python3 not found");
   }
   lb::test::TempDir tmp("gpucheck");
   const auto r = lb::test::run_command("LB_GPU_CHECK_RUNNER=" + shell_quote(LB_CLI) + " LB_GPU_CHECK_WORK=" +

@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <cstdio>
 #include <sstream>
+
+#include "runner/container_launcher.h"
 
 namespace fs = std::filesystem;
 
@@ -76,5 +79,56 @@ CommandResult run_command(const std::string& command_line) {
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(shell_quote(LB_CLI) + " " + args); }
+
+void skip_test(const std::string& why) {
+  const char* ctest = std::getenv("LB_CTEST");
+  if (!ctest || std::string(ctest) != "1") return;
+  std::printf("SKIPPED: %s\n", why.c_str());
+  std::fflush(stdout);
+  std::_Exit(kSkipExitCode);
+}
+
+const EngineProbe& podman_probe() {
+  static const EngineProbe probe = [] {
+    EngineProbe p;
+    if (run_command("command -v podman").exit_code != 0) {
+      p.why = "no container engine: podman is not installed (docker is not used by these tests)";
+      return p;
+    }
+    const auto info = run_command("podman info");
+    if (info.exit_code != 0) {
+      p.why = "podman does not work here: " + info.err.substr(0, 300);
+      return p;
+    }
+    if (!fs::exists("/bin/busybox")) {
+      p.why = "busybox-static is not installed (/bin/busybox), needed for the FROM-scratch test images";
+      return p;
+    }
+    static std::atomic<int> n{0};
+    const std::string tag = "localhost/lesionbench-test-probe:" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+    TempDir ctx("probe");
+    fs::copy_file("/bin/busybox", ctx / "sh");
+    {
+      std::ofstream c(ctx / "Containerfile");
+      c << "FROM scratch\nCOPY sh /bin/sh\n";
+    }
+    const auto build = run_command("podman build -q -t " + shell_quote(tag) + " " + shell_quote(ctx.path().string()));
+    if (build.exit_code != 0) {
+      p.why = "podman cannot build a FROM-scratch image here: " + build.err.substr(0, 400);
+      return p;
+    }
+    std::string limits;
+    for (const auto& a : runner::inherited_ulimit_args()) limits += " " + shell_quote(a);
+    const auto run = run_command("podman run --rm --network none" + limits + " " + shell_quote(tag) + " /bin/sh -c 'exit 7'");
+    run_command("podman rmi -f " + shell_quote(tag));
+    if (run.exit_code != 7) {
+      p.why = "podman cannot run a container here (exit " + std::to_string(run.exit_code) + "): " + run.err.substr(0, 400);
+      return p;
+    }
+    p.ok = true;
+    return p;
+  }();
+  return probe;
+}
 
 }  // namespace lb::test

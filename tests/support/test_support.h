@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,36 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// ../shared/<sub>, or nullopt when the folder is absent (the caller skips with a WARN).
+// ../shared/<sub>, or nullopt when the folder is absent (the caller skips with LB_SKIP).
 std::optional<std::filesystem::path> shared_path(const std::string& sub);
+
+// Skipping a test that cannot run on this machine (no container engine, no shared data). Under ctest
+// (LB_CTEST=1, set by lb_add_test) the reason is printed and the process exits with kSkipExitCode, which
+// ctest reports as skipped: such a test never shows as passed. Run by hand, it WARNs and the test returns.
+constexpr int kSkipExitCode = 77;
+void skip_test(const std::string& why);  // exits under ctest; returns otherwise
+#define LB_SKIP(why_stream)                      \
+  do {                                           \
+    std::ostringstream lb_skip_why_;             \
+    lb_skip_why_ << why_stream;                  \
+    ::lb::test::skip_test(lb_skip_why_.str());   \
+    WARN("skipped: " << lb_skip_why_.str());     \
+    return;                                      \
+  } while (0)
+
+// Whether podman can build a FROM-scratch image and run it with the flags lesionbench itself gives a
+// contestant (no machine setting: the tests run with CONTAINERS_CONF pointing at an empty file). Probed once
+// per process; `why` says what failed.
+struct EngineProbe {
+  bool ok = false;
+  std::string why;
+};
+const EngineProbe& podman_probe();
+// Skips the calling test (LB_SKIP) when podman cannot run a trivial container here.
+#define LB_REQUIRE_PODMAN()                                               \
+  do {                                                                    \
+    if (!::lb::test::podman_probe().ok) LB_SKIP(::lb::test::podman_probe().why); \
+  } while (0)
 
 // A 3-D uint8 volume with index i + n0*(j + n1*k).
 struct Vol {
