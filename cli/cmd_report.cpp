@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "reports/report.h"
+#include "runner/hmac.h"
 
 namespace lb::cli {
 
@@ -78,7 +79,8 @@ int cmd_report(int argc, char** argv) {
   std::string weights, gpu_measure = "device";
   double time_limit = 0, tolerance = 2.0;
   int threads = 0, seed = 1;
-  bool no_lesion_wise = false, quiet = false;
+  bool no_lesion_wise = false, quiet = false, rescore = false;
+  std::string verify_key_file;
   Args args("report",
             "lesionbench report TEAM_DIR... --out REPORT_DIR [--gt GT_DIR] [--cases CASES_DIR] [options]",
             "Builds the leaderboard of the teams' folders (as `lesionbench run` writes them: predictions/, records.jsonl,\n"
@@ -86,10 +88,13 @@ int cmd_report(int argc, char** argv) {
             "REPORT_DIR: leaderboard.json (schemas/leaderboard.schema.json), leaderboard.html (one self-contained page),\n"
             "DSC_NSD_<team>.csv and <team>_Efficiency.csv (the organisers' CSVs), and pictures/ of the worst cases.\n"
             "Teams are ranked as FLARE ranks (rank-then-aggregate over cases and metrics), beside a ranking on means,\n"
-            "with the stability of each place under a bootstrap over the cases.");
+            "with the stability of each place under a bootstrap over the cases. With --gt, the cases are the ground\n"
+            "truth's and every team is scored now: a team folder's scores.json and its records of other cases are claims\n"
+            "and are not used.");
   args.positional("TEAM_DIR", "a team's folder; the team is named after it", &dirs, 1, 100000)
       .option("--out", "REPORT_DIR", "where to write the report (created if needed)", &opt.out_dir, true)
-      .option("--gt", "GT_DIR", "ground truth: scores teams that have no scores.json (lesion-wise), and draws the pictures",
+      .option("--gt", "GT_DIR", "ground truth: the list of cases, and every team's predictions scored against it now "
+                                "(lesion-wise; the teams' scores.json are not used); also for the pictures",
               &opt.gt_dir)
       .option("--cases", "CASES_DIR", "the input images (<case>_0000.nii.gz), for the pictures", &opt.cases_dir)
       .option("--weights", "dsc=W,nsd=W,time=W,gpu=W", "metric weights of the ranking (default all 1; 0 leaves one out)",
@@ -105,7 +110,10 @@ int cmd_report(int argc, char** argv) {
       .option("--pictures", "N", "pictures of the worst cases per team (default 3; 0 = none)", &opt.pictures_per_team)
       .option("--gpu-cases", "N", "slowest cases per team whose GPU memory is plotted over time (default 3)",
               &opt.gpu_cases_per_team)
-      .flag("--rescore", "score every team from --gt even when it has a scores.json", &opt.rescore)
+      .flag("--rescore", "no effect: with --gt every team is scored now (kept so that old command lines run)", &rescore)
+      .option("--verify-key", "FILE", "refuse run records not signed with this key (run --sign-key FILE): such a case "
+                                      "counts as failed; efficiency CSVs are written from the signed records",
+              &verify_key_file)
       .option("--tolerance-mm", "MM", "NSD tolerance when scoring now (default 2)", &tolerance)
       .flag("--no-lesion-wise", "when scoring now, leave out lesion-wise scores", &no_lesion_wise)
       .option("--threads", "N", "threads when scoring now (default: all cores)", &threads)
@@ -118,8 +126,8 @@ int cmd_report(int argc, char** argv) {
           "Examples:\n"
           "  lesionbench report results/team-a results/team-b results/team-c --out report/\n"
           "  lesionbench report results/* --out report/ --gt labels/ --cases images/ --gpu-allowance-mib 2048\n\n"
-          "Exit codes: 0 written, 2 unusable input (a folder without scores and no --gt, different scoring settings, bad "
-          "options).");
+          "Exit codes: 0 written, 2 unusable input (a folder without scores and no --gt, different scoring settings, two\n"
+          "teams with one file name, --gt that no team's prediction matches, an unreadable --verify-key, bad options).");
   if (!args.parse(argc, argv)) return 0;
   if (!weights.empty()) parse_weights(weights, opt.rank);
   if (opt.rank.weight_dsc + opt.rank.weight_nsd + opt.rank.weight_time + opt.rank.weight_gpu <= 0)
@@ -133,7 +141,16 @@ int cmd_report(int argc, char** argv) {
   if (seed < 0) throw UsageError("--seed must be >= 0");
   if (opt.pictures_per_team < 0 || opt.gpu_cases_per_team < 0) throw UsageError("--pictures and --gpu-cases must be >= 0");
   if (!(tolerance >= 0)) throw UsageError("--tolerance-mm must be >= 0");
-  if (opt.rescore && opt.gt_dir.empty()) throw UsageError("--rescore needs --gt");
+  if (rescore && opt.gt_dir.empty()) throw UsageError("--rescore needs --gt");
+  if (rescore) std::cerr << "lesionbench report: note: --rescore has no effect: with --gt every team is scored now\n";
+  if (!verify_key_file.empty()) {
+    try {
+      opt.verify_key = runner::read_sign_key(verify_key_file);
+    } catch (const std::exception& e) {
+      std::cerr << "lesionbench report: --verify-key: " << e.what() << "\n";
+      return 2;
+    }
+  }
   opt.rank.seed = static_cast<uint64_t>(seed);
   opt.rank.gpu_measure = gpu_measure == "own" ? GpuMeasure::own : GpuMeasure::device;
   opt.team_dirs = dirs;

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "runner/contestant.h"
+#include "runner/hmac.h"
 #include "runner/journal.h"
 #include "runner/nvml.h"
 #include "runner/scheduler.h"
@@ -136,6 +137,7 @@ struct Options {
   bool allow_new_privileges = false;
   int log_cap_kib = 1024;
   std::string gpu = "auto";
+  std::string sign_key_file;  // --sign-key
 };
 
 }  // namespace
@@ -184,6 +186,9 @@ int cmd_run(int argc, char** argv) {
       .option("--log-cap-kib", "KIB", "keep this much of the start of each stdout/stderr, plus a quarter of it from "
                                       "the end (default 1024)",
               &o.log_cap_kib)
+      .option("--sign-key", "FILE", "sign every record with HMAC-SHA256 and this key (the organiser's; report "
+                                    "--verify-key FILE refuses records that are unsigned or altered)",
+              &o.sign_key_file)
       .flag("--resume", "continue a run: cases already in records.jsonl are skipped", &o.resume)
       .flag("--fresh", "start over: remove the team folder's records, predictions, samples and logs first", &o.fresh)
       .flag("--quiet", "print only failed cases and the summary", &o.quiet)
@@ -266,6 +271,16 @@ int cmd_run(int argc, char** argv) {
               << (ignored.size() > 1 ? ", ..." : "") << "\n";
   }
 
+  std::string sign_key;
+  if (!o.sign_key_file.empty()) {
+    try {
+      sign_key = read_sign_key(o.sign_key_file);
+    } catch (const std::exception& e) {
+      std::cerr << "lesionbench run: --sign-key: " << e.what() << "\n";
+      return 2;
+    }
+  }
+
   const auto nvml = Nvml::load();
   const JournalMode mode = o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
   install_stop_handler();
@@ -285,6 +300,7 @@ int cmd_run(int argc, char** argv) {
     st.log_head_bytes = static_cast<size_t>(o.log_cap_kib) * 1024;
     st.log_tail_bytes = st.log_head_bytes / 4;
     st.lesionbench_version = version_text;
+    st.sign_key = sign_key;
     const GpuChoice gpu = resolve_gpu(spec.gpu.value_or(o.gpu), *nvml);
     st.gpu_index = gpu.index;
 

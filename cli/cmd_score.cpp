@@ -105,6 +105,21 @@ void print_summary(const ScoreSet& set, std::ostream& out) {
   }
 }
 
+// When no prediction matches any case of the ground truth (the wrong --gt or --pred, or an empty prediction
+// folder), every score would be 0 for a reason that has nothing to do with the predictions: said loudly and
+// treated as unusable input. Empty when something matched.
+std::string nothing_matched(const ScoreSet& set) {
+  for (const auto& c : set.cases)
+    if (c.status != CaseStatus::missing) return "";
+  std::vector<std::string> unmatched;
+  for (const auto& w : set.warnings)
+    if (w.find(" has no ground truth in ") != std::string::npos) unmatched.push_back(w.substr(11, w.find(' ', 11) - 11));
+  std::string why = "NOTHING MATCHED: no case of " + set.settings.gt_dir + " has a prediction in " + set.settings.pred_dir;
+  if (unmatched.empty()) return why + " (it holds no <case>.nii.gz); nothing written";
+  return why + ": its " + std::to_string(unmatched.size()) + " prediction(s) are named otherwise (e.g. " + unmatched.front() +
+         "); is --gt the ground truth of these predictions? nothing written";
+}
+
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
@@ -141,7 +156,8 @@ int cmd_score(int argc, char** argv) {
           "Examples:\n"
           "  lesionbench score --gt labels/ --pred team-a/predictions/\n"
           "  lesionbench score --gt labels/ --pred preds/ --json scores.json --csv DSC_NSD_team-a.csv --lesion-wise\n\n"
-          "Exit codes: 0 the run completed (bad cases are recorded with their status), 2 it could not run.");
+          "Exit codes: 0 the run completed (bad cases are recorded with their status), 2 it could not run (also when\n"
+          "no prediction matches any case of GT_DIR: the wrong --gt or --pred, or an empty prediction folder).");
   if (!args.parse(argc, argv)) return 0;
   if (!(tolerance >= 0)) throw UsageError("--tolerance-mm must be >= 0");
   if (threads < 0) throw UsageError("--threads must be >= 0");
@@ -172,6 +188,10 @@ int cmd_score(int argc, char** argv) {
     return 2;
   }
   if (tty) std::fprintf(stderr, "\r\033[K");
+  if (const std::string why = nothing_matched(set); !why.empty()) {
+    std::cerr << "lesionbench score: " << why << "\n";
+    return 2;
+  }
 
   const ToolInfo tool{"lesionbench", version(), git_commit()};
   if (!json_path.empty()) write_json_file(json_path, scores_to_json(set, tool));

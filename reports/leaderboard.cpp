@@ -8,6 +8,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "reports/names.h"
+
 namespace lb {
 
 Stat stat_of(std::vector<double> v) {
@@ -56,7 +58,7 @@ std::optional<double> gpu_auc_for_ranking(const Team& team, const runner::RunRec
   if (st.gpu_allowance_mib <= 0) return auc;
   if (!r.files.samples.empty() && r.mode == "per_case") {
     try {
-      const SampleSeries s = read_samples((std::filesystem::path(team.dir) / r.files.samples).string());
+      const SampleSeries s = read_samples(relative_path_in(team.dir, r.files.samples, "files.samples").string());
       const auto& series = st.gpu_measure == GpuMeasure::device ? s.device_mib : s.own_mib;
       if (!series.empty()) return auc_above_allowance(s.t_s, series, st.gpu_allowance_mib);
     } catch (const std::exception&) {
@@ -75,35 +77,46 @@ std::string fmt(double v) {
   return buf;
 }
 
-}  // namespace
+// "a, b, c" for the first few names, then "and N more".
+std::string name_list(const std::vector<std::string>& names, size_t shown = 5) {
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < shown; ++i) s += (i ? ", " : "") + names[i];
+  if (names.size() > shown) s += " and " + std::to_string(names.size() - shown) + " more";
+  return s;
+}
 
-Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
-  if (teams.empty()) throw std::invalid_argument("no team to rank");
-  {
-    std::set<std::string> names;
-    for (const auto& t : teams)
-      if (!names.insert(t.name).second)
-        throw std::invalid_argument("two teams are named '" + t.name + "'; team names come from the folder names");
-  }
-  Leaderboard lb;
-  lb.settings = st;
-  lb.score_settings = teams.front().scores.settings;
-
-  // The cases: the union of every team's scored cases.
-  std::set<std::string> keys;
+void check_unique_names(const std::vector<Team>& teams) {
+  std::set<std::string> names;
   for (const auto& t : teams)
-    for (const auto& c : t.scores.cases) keys.insert(case_key(c.name));
-  if (keys.empty()) throw std::invalid_argument("no scored case in any team");
-  lb.case_keys.assign(keys.begin(), keys.end());
-  const size_t n_cases = lb.case_keys.size(), n_teams = teams.size();
+    if (!names.insert(t.name).second)
+      throw std::invalid_argument("two teams are named '" + t.name + "'; team names come from the folder names");
+}
 
-  // Time limit for failed cases.
+// The case list: the one given (the ground truth's cases), else the union of every team's scored cases.
+std::vector<std::string> choose_cases(const std::vector<Team>& teams,
+                                      const std::optional<std::vector<std::string>>& given) {
+  std::set<std::string> keys;
+  if (given) {
+    keys.insert(given->begin(), given->end());
+    if (keys.empty()) throw std::invalid_argument("the ground truth has no case");
+  } else {
+    for (const auto& t : teams)
+      for (const auto& c : t.scores.cases) keys.insert(case_key(c.name));
+    if (keys.empty()) throw std::invalid_argument("no scored case in any team");
+  }
+  return {keys.begin(), keys.end()};
+}
+
+// Time of a failed case: --time-limit-s, else the largest limit the records ran under, else 600 s.
+double failure_time_limit(const std::vector<Team>& teams, const RankSettings& st) {
   double limit = 0;
   for (const auto& t : teams)
     for (const auto& r : t.records) limit = std::max(limit, r.timeout_s);
-  lb.time_limit_s = st.time_limit_s.value_or(limit > 0 ? limit : 600.0);
+  return st.time_limit_s.value_or(limit > 0 ? limit : 600.0);
+}
 
-  // Which metrics can be ranked on.
+// Which metrics are ranked, with their weights, and a note for each one left out and why.
+void choose_metrics(const std::vector<Team>& teams, const RankSettings& st, Leaderboard& lb) {
   bool all_records = true, all_gpu = true;
   std::string batch_team;
   for (const auto& t : teams) {
@@ -134,86 +147,113 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
       lb.notes.push_back("GPU memory is not ranked: " + efficiency_missing);
   }
   if (lb.metrics.empty()) throw std::invalid_argument("every ranked metric has weight 0");
-  const auto used = [&](const char* m) { return std::find(lb.metrics.begin(), lb.metrics.end(), m) != lb.metrics.end(); };
+}
 
-  // Line every team up on the cases and decide failures.
-  bool approximated = false;
-  std::vector<TeamResult> results(n_teams);
-  for (size_t ti = 0; ti < n_teams; ++ti) {
-    TeamResult& tr = results[ti];
-    tr.team = std::move(teams[ti]);
-    const Team& t = tr.team;
-    std::map<std::string, const CaseRecord*> score_of;
-    for (const auto& c : t.scores.cases) score_of[case_key(c.name)] = &c;
-    std::map<std::string, const runner::RunRecord*> run_of;
-    for (const auto& r : t.records) {
-      if (!keys.count(r.case_name))
-        tr.team.warnings.push_back("run record for " + r.case_name + " has no score in any team; left out");
-      run_of[r.case_name] = &r;
-    }
-    for (const auto& key : lb.case_keys) {
-      CaseEntry e;
-      e.key = key;
-      if (auto it = score_of.find(key); it != score_of.end()) e.score = *it->second;
-      if (auto it = run_of.find(key); it != run_of.end()) e.run = *it->second;
-      // The first cause is named: a failed run explains a missing prediction, not the other way round.
-      if (!e.score) ++tr.absent_cases;
-      if (e.run && e.run->status != runner::RunStatus::ok) {
-        e.failure = std::string("run ") + runner::status_name(e.run->status) +
-                    (e.run->message.empty() ? "" : ": " + e.run->message);
-      } else if (t.has_records && !e.run) {
-        e.failure = "no run record for this case";
-      } else if (!e.score) {
-        e.failure = "no score for this case in " + (t.scores_path.empty() ? t.dir : t.scores_path);
-      } else if (e.score->status != CaseStatus::ok) {
-        e.failure = std::string("scored ") + status_name(e.score->status) +
-                    (e.score->message.empty() ? "" : ": " + e.score->message);
-      }
-      e.failed = !e.failure.empty();
-      if (e.failed) ++tr.failed_cases;
-      e.dsc = e.failed ? 0.0 : e.score->dsc;
-      e.nsd = e.failed ? 0.0 : e.score->nsd;
-      if (used("time_s")) e.time_s = e.failed ? lb.time_limit_s : e.run->wall_s;
-      if (used("gpu_auc_mib_s") && !e.failed) e.gpu_auc_mib_s = gpu_auc_for_ranking(t, *e.run, st, &approximated);
-      tr.cases.push_back(std::move(e));
-    }
-    if (tr.absent_cases)
-      lb.warnings.push_back(t.name + ": " + std::to_string(tr.absent_cases) + " of " + std::to_string(n_cases) +
-                            " cases have no score (counted as failed)");
-  }
-  // GPU of failed cases (and of cases without a measurement): the worst any team had on that case.
-  if (used("gpu_auc_mib_s")) {
-    int unmeasured = 0;
-    for (size_t c = 0; c < n_cases; ++c) {
-      double worst = 0;
-      for (const auto& tr : results) {
-        const auto& e = tr.cases[c];
-        if (e.gpu_auc_mib_s) worst = std::max(worst, *e.gpu_auc_mib_s);
-        else if (e.run)  // a failed run's measurement up to the failure counts towards the worst too
-          if (auto a = gpu_auc_for_ranking(tr.team, *e.run, st, &approximated)) worst = std::max(worst, *a);
-      }
-      for (auto& tr : results) {
-        auto& e = tr.cases[c];
-        if (!e.gpu_auc_mib_s) {
-          if (!e.failed) ++unmeasured;
-          e.gpu_auc_mib_s = worst;
-        }
-      }
-    }
-    if (unmeasured)
-      lb.notes.push_back(std::to_string(unmeasured) +
-                         " successful case runs had no GPU measurement and count with the worst GPU AUC of their case");
-    if (approximated)
-      lb.notes.push_back("GPU allowance: some sample series were unavailable; their AUC above the allowance is the "
-                         "bound max(0, AUC - allowance x wall time)");
-    if (st.gpu_allowance_mib > 0)
-      lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
-  }
-  if (used("gpu_auc_mib_s"))
-    lb.notes.push_back(std::string("GPU memory measure: ") + gpu_word +
-                       (st.gpu_measure == GpuMeasure::device ? " (as FLARE measures it)" : " (the contestant's own processes)"));
+bool ranks_on(const Leaderboard& lb, const char* metric) {
+  return std::find(lb.metrics.begin(), lb.metrics.end(), metric) != lb.metrics.end();
+}
 
-  // Ranking table.
+// The failure policy: why a case counts as failed, or empty when it does not. The first cause is named: a
+// failed run explains a missing prediction, not the other way round. A run that failed after writing a valid
+// prediction (kept by the runner, `prediction` set) is judged by the score of that prediction, as the
+// organisers score whatever file the container left.
+std::string failure_of(const CaseEntry& e, const Team& t) {
+  const bool scored_ok = e.score && e.score->status == CaseStatus::ok;
+  if (e.run && e.run->status != runner::RunStatus::ok && !(e.run->prediction && scored_ok))
+    return std::string("run ") + runner::status_name(e.run->status) + (e.run->message.empty() ? "" : ": " + e.run->message);
+  if (t.has_records && !e.run) {
+    if (auto it = t.refused_records.find(e.key); it != t.refused_records.end())
+      return "run record refused by --verify-key: " + it->second;
+    return "no run record for this case";
+  }
+  if (!e.score) return "no score for this case in " + (t.scores_path.empty() ? t.dir : t.scores_path);
+  if (e.score->status != CaseStatus::ok)
+    return std::string("scored ") + status_name(e.score->status) + (e.score->message.empty() ? "" : ": " + e.score->message);
+  return "";
+}
+
+// One team lined up on the leaderboard's cases: its score and run record per case, failures decided and
+// replaced by the values the ranking uses.
+void line_up(TeamResult& tr, const Leaderboard& lb, bool cases_given, const RankSettings& st, bool* approximated,
+             std::vector<std::string>& warnings) {
+  const Team& t = tr.team;
+  const std::set<std::string> keys(lb.case_keys.begin(), lb.case_keys.end());
+  std::map<std::string, const CaseRecord*> score_of;
+  std::vector<std::string> scores_outside, records_outside;
+  for (const auto& c : t.scores.cases) {
+    if (keys.count(case_key(c.name))) score_of[case_key(c.name)] = &c;
+    else scores_outside.push_back(case_key(c.name));
+  }
+  std::map<std::string, const runner::RunRecord*> run_of;
+  for (const auto& r : t.records) {
+    if (keys.count(r.case_name)) run_of[r.case_name] = &r;
+    else records_outside.push_back(r.case_name);
+  }
+  if (cases_given) {
+    // What a team says about cases the ground truth does not have is a claim nobody checked: left out.
+    if (!scores_outside.empty())
+      tr.team.warnings.push_back("scores for " + std::to_string(scores_outside.size()) +
+                                 " case(s) not in the ground truth ignored: " + name_list(scores_outside));
+    if (!records_outside.empty())
+      tr.team.warnings.push_back("run records for " + std::to_string(records_outside.size()) +
+                                 " case(s) not in the ground truth ignored: " + name_list(records_outside));
+  } else {
+    for (const auto& name : records_outside)
+      tr.team.warnings.push_back("run record for " + name + " has no score in any team; left out");
+  }
+  for (const auto& key : lb.case_keys) {
+    CaseEntry e;
+    e.key = key;
+    if (auto it = score_of.find(key); it != score_of.end()) e.score = *it->second;
+    if (auto it = run_of.find(key); it != run_of.end()) e.run = *it->second;
+    if (!e.score) ++tr.absent_cases;
+    e.failure = failure_of(e, t);
+    e.failed = !e.failure.empty();
+    if (e.failed) ++tr.failed_cases;
+    e.dsc = e.failed ? 0.0 : e.score->dsc;
+    e.nsd = e.failed ? 0.0 : e.score->nsd;
+    if (ranks_on(lb, "time_s")) e.time_s = e.failed ? lb.time_limit_s : e.run->wall_s;
+    if (ranks_on(lb, "gpu_auc_mib_s") && !e.failed) e.gpu_auc_mib_s = gpu_auc_for_ranking(t, *e.run, st, approximated);
+    tr.cases.push_back(std::move(e));
+  }
+  if (tr.absent_cases)
+    warnings.push_back(t.name + ": " + std::to_string(tr.absent_cases) + " of " + std::to_string(lb.case_keys.size()) +
+                       " cases have no score (counted as failed)");
+}
+
+// GPU of failed cases (and of cases without a measurement): the worst any team had on that case.
+void fill_unmeasured_gpu(std::vector<TeamResult>& results, const RankSettings& st, bool* approximated, Leaderboard& lb) {
+  int unmeasured = 0;
+  const size_t n_cases = lb.case_keys.size();
+  for (size_t c = 0; c < n_cases; ++c) {
+    double worst = 0;
+    for (const auto& tr : results) {
+      const auto& e = tr.cases[c];
+      if (e.gpu_auc_mib_s) worst = std::max(worst, *e.gpu_auc_mib_s);
+      else if (e.run)  // a failed run's measurement up to the failure counts towards the worst too
+        if (auto a = gpu_auc_for_ranking(tr.team, *e.run, st, approximated)) worst = std::max(worst, *a);
+    }
+    for (auto& tr : results) {
+      auto& e = tr.cases[c];
+      if (!e.gpu_auc_mib_s) {
+        if (!e.failed) ++unmeasured;
+        e.gpu_auc_mib_s = worst;
+      }
+    }
+  }
+  if (unmeasured)
+    lb.notes.push_back(std::to_string(unmeasured) +
+                       " successful case runs had no GPU measurement and count with the worst GPU AUC of their case");
+  if (*approximated)
+    lb.notes.push_back("GPU allowance: some sample series were unavailable; their AUC above the allowance is the "
+                       "bound max(0, AUC - allowance x wall time)");
+  if (st.gpu_allowance_mib > 0)
+    lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
+}
+
+// The ranking inputs (per metric, per case, per team: the values as ranked), both rankings and the bootstrap.
+std::optional<Stability> rank(std::vector<TeamResult>& results, const Leaderboard& lb, const RankSettings& st) {
+  const size_t n_cases = lb.case_keys.size(), n_teams = results.size();
   std::vector<MetricColumn> cols;
   for (size_t m = 0; m < lb.metrics.size(); ++m) {
     MetricColumn col;
@@ -242,96 +282,107 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
       tr.place_range95 = stab->place_range95[t];
     }
   }
+  return stab;
+}
 
-  // The ground-truth lesions of each case, from any team that has lesion-wise scores for it: a failed case of
-  // another team counts them as missed (the ground truth is the same for every team).
+// The ground-truth lesions of each case, from any team that has lesion-wise scores for it: a failed case of
+// another team counts them as missed (the ground truth is the same for every team).
+std::map<std::string, const LesionWise*> known_lesions(const std::vector<TeamResult>& results) {
   std::map<std::string, const LesionWise*> gt_lesions;
   for (const auto& tr : results)
     for (const auto& e : tr.cases)
       if (!e.failed && e.score && e.score->lesion_wise && !gt_lesions.count(e.key)) gt_lesions[e.key] = &*e.score->lesion_wise;
-  bool missed_added = false;
+  return gt_lesions;
+}
 
-  // Summaries, with the ranked values (failures as 0).
-  for (auto& tr : results) {
-    std::vector<CaseRecord> as_ranked;
-    std::vector<CaseRecord> lesion_cases;
-    for (const auto& e : tr.cases) {
-      CaseRecord r;
-      if (e.score) r = *e.score;
-      else {
-        r.name = e.key + ".nii.gz";
-        r.status = CaseStatus::missing;
-        r.message = e.failure;
-      }
-      if (!e.failed && e.score && e.score->lesion_wise) {
-        lesion_cases.push_back(*e.score);
-      } else if (auto it = gt_lesions.find(e.key); e.failed && it != gt_lesions.end()) {
-        // Failed: every lesion missed, no component predicted, scores 0.
-        CaseRecord missed = r;
-        LesionWise lw;
-        lw.n_gt = lw.fn = it->second->n_gt;
-        for (Lesion l : it->second->lesions) {
-          l.dsc = l.nsd = 0;
-          l.detected = false;
-          l.linked_pred = 0;
-          l.pred_voxels = 0;
-          lw.lesions.push_back(l);
-        }
-        if (lw.n_gt > 0) lw.sensitivity = lw.f1 = 0.0;
-        missed.lesion_wise = lw;
-        lesion_cases.push_back(std::move(missed));
-        missed_added = true;
-      }
-      r.dsc = e.dsc;
-      r.nsd = e.nsd;
-      if (e.failed) r.nsd_ungated = 0;
-      as_ranked.push_back(std::move(r));
-    }
-    tr.summary = summarize(as_ranked);
-    if (tr.team.scores.settings.lesion_wise && !lesion_cases.empty())
-      // Totals over the leaderboard's cases: failed cases count their lesions as missed.
-      tr.lesion = summarize_lesions(lesion_cases, tr.team.scores.settings.lesion.bucket_edges_ml);
-    if (tr.team.has_records) {
-      Efficiency ef;
-      std::vector<double> times;
-      auto max_opt = [](std::optional<double>& acc, const std::optional<double>& v) {
-        if (v) acc = acc ? std::max(*acc, *v) : *v;
-      };
-      double dev_auc = 0, own_auc = 0;
-      size_t n_dev = 0, n_own = 0;
-      for (const auto& e : tr.cases) {
-        if (!e.run) continue;
-        const auto& r = *e.run;
-        ++ef.n_records;
-        times.push_back(r.wall_s);
-        ++ef.run_status_counts[runner::status_name(r.status)];
-        ef.gpu_available = ef.gpu_available || r.gpu.available;
-        ef.gpu_own_available = ef.gpu_own_available || r.gpu.own_available;
-        if (ef.gpu_name.empty()) ef.gpu_name = r.gpu.name;
-        max_opt(ef.gpu_device_max_mib, r.gpu.device_max_mib);
-        max_opt(ef.gpu_own_max_mib, r.gpu.own_max_mib);
-        max_opt(ef.cpu_max_pct, r.cpu.max_pct);
-        max_opt(ef.ram_max_mib, r.ram.max_mib);
-        if (r.gpu.device_auc_mib_s) dev_auc += *r.gpu.device_auc_mib_s, ++n_dev;
-        if (r.gpu.own_auc_mib_s) own_auc += *r.gpu.own_auc_mib_s, ++n_own;
-      }
-      ef.time_s = stat_of(times);
-      if (!times.empty()) {
-        double total = 0;
-        for (double x : times) total += x;
-        ef.time_total_s = total;
-      }
-      if (n_dev) ef.gpu_device_auc_mean_mib_s = dev_auc / static_cast<double>(n_dev);
-      if (n_own) ef.gpu_own_auc_mean_mib_s = own_auc / static_cast<double>(n_own);
-      tr.efficiency = ef;
-    }
+// A failed case as the lesion-wise totals see it: every lesion missed, no component predicted, scores 0.
+CaseRecord all_lesions_missed(const CaseRecord& r, const LesionWise& gt) {
+  CaseRecord missed = r;
+  LesionWise lw;
+  lw.n_gt = lw.fn = gt.n_gt;
+  for (Lesion l : gt.lesions) {
+    l.dsc = l.nsd = 0;
+    l.detected = false;
+    l.linked_pred = 0;
+    l.pred_voxels = 0;
+    lw.lesions.push_back(l);
   }
+  if (lw.n_gt > 0) lw.sensitivity = lw.f1 = 0.0;
+  missed.lesion_wise = lw;
+  return missed;
+}
 
-  if (missed_added)
-    lb.notes.push_back("lesion-wise totals count every lesion of a failed case as missed (lesions known from the teams "
-                       "that have lesion-wise scores for that case)");
+// Case-wise and lesion-wise summaries over the leaderboard's cases, with the values as ranked (failures as 0).
+// Returns whether a failed case's lesions were counted as missed.
+bool summarize_team(TeamResult& tr, const std::map<std::string, const LesionWise*>& gt_lesions) {
+  bool missed_added = false;
+  std::vector<CaseRecord> as_ranked;
+  std::vector<CaseRecord> lesion_cases;
+  for (const auto& e : tr.cases) {
+    CaseRecord r;
+    if (e.score) r = *e.score;
+    else {
+      r.name = e.key + ".nii.gz";
+      r.status = CaseStatus::missing;
+      r.message = e.failure;
+    }
+    if (!e.failed && e.score && e.score->lesion_wise) {
+      lesion_cases.push_back(*e.score);
+    } else if (auto it = gt_lesions.find(e.key); e.failed && it != gt_lesions.end()) {
+      lesion_cases.push_back(all_lesions_missed(r, *it->second));
+      missed_added = true;
+    }
+    r.dsc = e.dsc;
+    r.nsd = e.nsd;
+    if (e.failed) r.nsd_ungated = 0;
+    as_ranked.push_back(std::move(r));
+  }
+  tr.summary = summarize(as_ranked);
+  if (tr.team.scores.settings.lesion_wise && !lesion_cases.empty())
+    // Totals over the leaderboard's cases: failed cases count their lesions as missed.
+    tr.lesion = summarize_lesions(lesion_cases, tr.team.scores.settings.lesion.bucket_edges_ml);
+  return missed_added;
+}
 
-  // Order by place, then name; the bootstrap's pairwise table follows the same order.
+// Efficiency figures over the team's run records of the leaderboard's cases, as measured (failures included).
+Efficiency efficiency_of(const TeamResult& tr) {
+  Efficiency ef;
+  std::vector<double> times;
+  auto max_opt = [](std::optional<double>& acc, const std::optional<double>& v) {
+    if (v) acc = acc ? std::max(*acc, *v) : *v;
+  };
+  double dev_auc = 0, own_auc = 0;
+  size_t n_dev = 0, n_own = 0;
+  for (const auto& e : tr.cases) {
+    if (!e.run) continue;
+    const auto& r = *e.run;
+    ++ef.n_records;
+    times.push_back(r.wall_s);
+    ++ef.run_status_counts[runner::status_name(r.status)];
+    ef.gpu_available = ef.gpu_available || r.gpu.available;
+    ef.gpu_own_available = ef.gpu_own_available || r.gpu.own_available;
+    if (ef.gpu_name.empty()) ef.gpu_name = r.gpu.name;
+    max_opt(ef.gpu_device_max_mib, r.gpu.device_max_mib);
+    max_opt(ef.gpu_own_max_mib, r.gpu.own_max_mib);
+    max_opt(ef.cpu_max_pct, r.cpu.max_pct);
+    max_opt(ef.ram_max_mib, r.ram.max_mib);
+    if (r.gpu.device_auc_mib_s) dev_auc += *r.gpu.device_auc_mib_s, ++n_dev;
+    if (r.gpu.own_auc_mib_s) own_auc += *r.gpu.own_auc_mib_s, ++n_own;
+  }
+  ef.time_s = stat_of(times);
+  if (!times.empty()) {
+    double total = 0;
+    for (double x : times) total += x;
+    ef.time_total_s = total;
+  }
+  if (n_dev) ef.gpu_device_auc_mean_mib_s = dev_auc / static_cast<double>(n_dev);
+  if (n_own) ef.gpu_own_auc_mean_mib_s = own_auc / static_cast<double>(n_own);
+  return ef;
+}
+
+// Teams in the order of their place, then name; the bootstrap's pairwise table follows the same order.
+void order_teams(std::vector<TeamResult>& results, const std::optional<Stability>& stab, Leaderboard& lb) {
+  const size_t n_teams = results.size();
   std::vector<size_t> order(n_teams);
   for (size_t i = 0; i < n_teams; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -346,6 +397,46 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st) {
       for (size_t j = 0; j < n_teams; ++j) lb.ahead[i][j] = stab->ahead[order[i]][order[j]];
     for (size_t i = 0; i + 1 < n_teams; ++i) lb.teams[i].ahead_of_next = lb.ahead[i][i + 1];
   }
+}
+
+}  // namespace
+
+Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st,
+                              const std::optional<std::vector<std::string>>& case_keys) {
+  if (teams.empty()) throw std::invalid_argument("no team to rank");
+  check_unique_names(teams);
+  Leaderboard lb;
+  lb.settings = st;
+  lb.score_settings = teams.front().scores.settings;
+  lb.case_keys = choose_cases(teams, case_keys);
+  lb.time_limit_s = failure_time_limit(teams, st);
+  choose_metrics(teams, st, lb);
+
+  bool approximated = false;
+  std::vector<TeamResult> results(teams.size());
+  for (size_t ti = 0; ti < teams.size(); ++ti) {
+    results[ti].team = std::move(teams[ti]);
+    line_up(results[ti], lb, case_keys.has_value(), st, &approximated, lb.warnings);
+  }
+  if (ranks_on(lb, "gpu_auc_mib_s")) fill_unmeasured_gpu(results, st, &approximated, lb);
+  if (ranks_on(lb, "gpu_auc_mib_s"))
+    lb.notes.push_back(std::string("GPU memory measure: ") +
+                       (st.gpu_measure == GpuMeasure::device ? "device-wide (as FLARE measures it)"
+                                                             : "own (the contestant's own processes)"));
+
+  const std::optional<Stability> stab = rank(results, lb, st);
+
+  const auto gt_lesions = known_lesions(results);
+  bool missed_added = false;
+  for (auto& tr : results) {
+    missed_added = summarize_team(tr, gt_lesions) || missed_added;
+    if (tr.team.has_records) tr.efficiency = efficiency_of(tr);
+  }
+  if (missed_added)
+    lb.notes.push_back("lesion-wise totals count every lesion of a failed case as missed (lesions known from the teams "
+                       "that have lesion-wise scores for that case)");
+
+  order_teams(results, stab, lb);
   for (const auto& tr : lb.teams)
     for (const auto& w : tr.team.warnings) lb.warnings.push_back(tr.team.name + ": " + w);
   return lb;

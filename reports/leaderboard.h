@@ -4,9 +4,11 @@
 // the writers (leaderboard_json, html_report, official CSVs) only read.
 //
 // Failure rule: a case fails for a team when it is absent from the team's scores, its score status is not ok
-// (missing, unreadable or invalid prediction), or — for a team with run records — its record is absent or its
-// status is not ok. A failed case counts as DSC 0, NSD 0, time = the time limit, GPU AUC = the largest AUC any
-// team had on that case. Means and medians shown for a team use the same values as the ranking.
+// (missing, unreadable or invalid prediction), or — for a team with run records — its record is absent (or was
+// refused by --verify-key) or its status is not ok, unless the failed run left a valid prediction that the
+// runner kept (record `prediction` set): that prediction is scored like any other, as the organisers score
+// whatever file exists. A failed case counts as DSC 0, NSD 0, time = the time limit, GPU AUC = the largest AUC
+// any team had on that case. Means and medians shown for a team use the same values as the ranking.
 #include <array>
 #include <map>
 #include <optional>
@@ -81,7 +83,7 @@ struct TeamResult {
 struct Leaderboard {
   RankSettings settings;
   double time_limit_s = 0;
-  std::vector<std::string> case_keys;           // the union of the teams' cases, sorted
+  std::vector<std::string> case_keys;           // the ground truth's cases, else the union of the teams', sorted
   std::vector<std::string> metrics;              // the metrics ranked on: "dsc", "nsd", "time_s", "gpu_auc_mib_s"
   std::vector<double> weights;                   // their weights
   std::vector<TeamResult> teams;                 // sorted by rank-then-aggregate place, then name
@@ -91,9 +93,12 @@ struct Leaderboard {
   ScoreSettings score_settings;                  // of the first team (all agree unless allowed otherwise)
 };
 
+// The cases are `case_keys` when given (report --gt: the ground truth's cases; what a team says about other
+// cases is left out with a warning), else the union of the teams' scored cases.
 // Throws std::invalid_argument when there is no team or no case.
 // Reads the teams' sample series only when an allowance is set (to take it off every sample).
-Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& settings);
+Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& settings,
+                              const std::optional<std::vector<std::string>>& case_keys = std::nullopt);
 
 // GPU AUC with `allowance_mib` taken off every sample, clipped at 0, trapezoids over the sample times.
 double auc_above_allowance(const std::vector<double>& t_s, const std::vector<double>& mib, double allowance_mib);

@@ -7,14 +7,17 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "reports/html_report.h"
 #include "reports/leaderboard_json.h"
+#include "reports/names.h"
 #include "reports/png.h"
 #include "reports/slice_picture.h"
 #include "reports/web_assets.h"
+#include "runner/efficiency.h"
 
 namespace fs = std::filesystem;
 
@@ -66,8 +69,8 @@ std::vector<const CaseEntry*> worst_cases(const TeamResult& t, int k) {
 
 void make_pictures(const ReportOptions& opt, const Leaderboard& b, HtmlPage& page, ReportResult& result) {
   if (opt.pictures_per_team <= 0) return;
-  std::string gt_dir = opt.gt_dir;
-  if (gt_dir.empty() && !b.teams.empty() && fs::is_directory(b.score_settings.gt_dir)) gt_dir = b.score_settings.gt_dir;
+  // The ground truth is --gt only: a folder named in a team's scores.json is not opened (docs/security.md).
+  const std::string& gt_dir = opt.gt_dir;
   if (opt.cases_dir.empty() || gt_dir.empty()) {
     page.picture_notes.push_back(std::string("No pictures: they need the CT images (--cases CASES_DIR)") +
                                  (gt_dir.empty() ? " and the ground truth (--gt GT_DIR)" : "") + ".");
@@ -79,11 +82,11 @@ void make_pictures(const ReportOptions& opt, const Leaderboard& b, HtmlPage& pag
     for (const CaseEntry* e : worst_cases(b.teams[t], opt.pictures_per_team)) by_case[e->key].push_back({t, e});
   std::map<std::pair<size_t, std::string>, CasePicture> made;
   for (const auto& [key, jobs] : by_case) {
-    const std::string ct = (fs::path(opt.cases_dir) / (key + "_0000.nii.gz")).string();
-    const std::string gt = (fs::path(gt_dir) / (key + ".nii.gz")).string();
     if (opt.log) opt.log("picture " + key);
     CaseVolumes vol;
     try {
+      const std::string ct = path_in(opt.cases_dir, key + "_0000.nii.gz", "case").string();
+      const std::string gt = path_in(gt_dir, key + ".nii.gz", "case").string();
       vol = load_case_volumes(ct, gt);
     } catch (const std::exception& e) {
       const std::string w = "no picture of " + key + ": " + e.what();
@@ -93,14 +96,13 @@ void make_pictures(const ReportOptions& opt, const Leaderboard& b, HtmlPage& pag
     }
     for (const auto& [t, e] : jobs) {
       const TeamResult& team = b.teams[t];
-      std::string pred;
-      if (e->score) {
-        const fs::path p = fs::path(team.team.dir) / "predictions" / e->score->name;
-        const fs::path q = fs::path(team.team.scores.settings.pred_dir) / e->score->name;
-        if (fs::is_regular_file(p)) pred = p.string();
-        else if (!team.team.scores.settings.pred_dir.empty() && fs::is_regular_file(q)) pred = q.string();
-      }
       try {
+        // The team's predictions/ only: a folder named in its scores.json is not opened.
+        std::string pred;
+        if (e->score) {
+          const fs::path p = path_in(fs::path(team.team.dir) / "predictions", e->score->name, "prediction");
+          if (fs::is_regular_file(p)) pred = p.string();
+        }
         SliceView v = render_case_slice(vol, pred);
         CasePicture pic;
         pic.team = team.team.name;
@@ -113,9 +115,9 @@ void make_pictures(const ReportOptions& opt, const Leaderboard& b, HtmlPage& pag
                       " GT / " + std::to_string(v.pred_pixels) + " predicted voxels on it" +
                       (pred.empty() ? "<br>no prediction file" : "") +
                       (e->failed ? "<br>" + html_escape(e->failure) : "");
-        const fs::path dir = fs::path(opt.out_dir) / "pictures" / file_safe(team.team.name);
+        const fs::path dir = path_in(fs::path(opt.out_dir) / "pictures", file_safe(team.team.name), "team");
+        const fs::path file = path_in(dir, key + ".png", "case");
         fs::create_directories(dir);
-        const fs::path file = dir / (key + ".png");
         write_file_atomic(file, std::string(pic.png.begin(), pic.png.end()));
         result.written.push_back(file.string());
         made[{t, key}] = std::move(pic);
@@ -147,8 +149,8 @@ void collect_gpu_series(const ReportOptions& opt, const Leaderboard& b, HtmlPage
     for (const auto* r : runs) {
       if (taken >= opt.gpu_cases_per_team) break;
       if (!files_seen.insert(r->files.samples).second) continue;
-      const std::string path = (fs::path(t.team.dir) / r->files.samples).string();
       try {
+        const std::string path = relative_path_in(t.team.dir, r->files.samples, "files.samples of " + r->case_name).string();
         SampleSeries s = read_samples(path);
         auto& mib = b.settings.gpu_measure == GpuMeasure::device ? s.device_mib : s.own_mib;
         const bool measured = std::any_of(mib.begin(), mib.end(), [](double v) { return std::isfinite(v); });
@@ -165,40 +167,80 @@ void collect_gpu_series(const ReportOptions& opt, const Leaderboard& b, HtmlPage
                                        : "No team has run records (records.jsonl) with sample series.";
 }
 
+// Team names come from folder names and become file names: two teams that would share one are refused
+// before anything is written (their CSVs, scores and pictures would overwrite each other).
+void check_team_file_names(const std::vector<std::string>& dirs) {
+  std::map<std::string, std::string> dir_of_file_name;
+  std::map<std::string, std::string> dir_of_name;
+  for (const auto& dir : dirs) {
+    const std::string name = team_name_of(dir);
+    if (auto [it, inserted] = dir_of_name.emplace(name, dir); !inserted)
+      throw std::runtime_error("two team folders are named '" + name + "' (" + it->second + " and " + dir +
+                               "); team names come from the folder names");
+    const std::string safe = file_safe(name);
+    if (auto [it, inserted] = dir_of_file_name.emplace(safe, dir); !inserted)
+      throw std::runtime_error("teams '" + team_name_of(it->second) + "' (" + it->second + ") and '" + name + "' (" + dir +
+                               ") would both be written as '" + safe +
+                               "' (DSC_NSD_" + safe + ".csv, pictures/" + safe + "/); rename one of the folders");
+  }
+}
+
+// With --gt: the ground truth's cases (every team was scored on all of them), after saying loudly when a
+// team's predictions match none of them. Throws when no team matches any: the wrong --gt, most likely.
+std::vector<std::string> check_matches(std::vector<Team>& teams, const std::string& gt_dir,
+                                       std::vector<std::string>& warnings) {
+  std::vector<std::string> keys;
+  for (const auto& c : teams.front().scores.cases) keys.push_back(case_key(c.name));
+  size_t teams_matching = 0;
+  for (auto& t : teams) {
+    size_t matched = 0, unmatched = 0;
+    for (const auto& c : t.scores.cases) matched += c.status != CaseStatus::missing;
+    for (const auto& w : t.scores.warnings) unmatched += w.find("has no ground truth") != std::string::npos;
+    if (unmatched)
+      t.warnings.push_back(std::to_string(unmatched) + " prediction(s) in predictions/ have no ground truth in " + gt_dir +
+                           "; not scored");
+    if (matched) {
+      ++teams_matching;
+      continue;
+    }
+    warnings.push_back("NOTHING MATCHED for " + t.name + ": none of the " + std::to_string(keys.size()) + " cases of --gt " +
+                       gt_dir + " has a prediction in " + (fs::path(t.dir) / "predictions").string() +
+                       (unmatched ? " (its " + std::to_string(unmatched) + " prediction(s) are named otherwise)" : "") +
+                       "; every case counts as failed");
+  }
+  if (teams_matching == 0)
+    throw std::runtime_error("nothing matched: no team has a prediction for any of the " + std::to_string(keys.size()) +
+                             " cases of --gt " + gt_dir + " (is it the right ground truth?)");
+  return keys;
+}
+
 }  // namespace
 
 ReportResult write_report(const ReportOptions& opt) {
   if (opt.team_dirs.empty()) throw std::runtime_error("no team folder given");
   ReportResult result;
+  check_team_file_names(opt.team_dirs);
   fs::create_directories(opt.out_dir);
 
   std::vector<Team> teams;
-  std::set<std::string> names;
   for (const auto& dir : opt.team_dirs) {
     TeamLoadOptions lo;
     lo.gt_dir = opt.gt_dir;
     lo.score_settings = opt.score;
-    lo.rescore = opt.rescore;
     lo.tool = opt.tool;
+    lo.verify_key = opt.verify_key;
     const std::string name = team_name_of(dir);
-    if (!names.insert(name).second)
-      throw std::runtime_error("two team folders are named '" + name + "' (" + dir + "); team names come from the folder names");
     if (!opt.gt_dir.empty()) {
       fs::create_directories(fs::path(opt.out_dir) / "scores");
-      lo.scores_out = (fs::path(opt.out_dir) / "scores" / (file_safe(name) + ".json")).string();
+      lo.scores_out = path_in(fs::path(opt.out_dir) / "scores", file_safe(name) + ".json", "team").string();
     }
     if (opt.log) opt.log("reading " + dir);
     Team t = load_team(dir, lo);
     if (t.scored_now && !t.scores_path.empty()) result.written.push_back(t.scores_path);
-    if (!t.scored_now && !opt.gt_dir.empty() && !t.scores.settings.gt_dir.empty()) {
-      std::error_code e1, e2;
-      const auto a = fs::weakly_canonical(opt.gt_dir, e1), b = fs::weakly_canonical(t.scores.settings.gt_dir, e2);
-      if (e1 || e2 || a != b)
-        result.warnings.push_back(t.name + ": " + t.scores_path + " was scored against " + t.scores.settings.gt_dir +
-                                  ", not --gt " + opt.gt_dir + " (pass --rescore to score it against --gt)");
-    }
     teams.push_back(std::move(t));
   }
+  std::optional<std::vector<std::string>> gt_cases;
+  if (!opt.gt_dir.empty()) gt_cases = check_matches(teams, opt.gt_dir, result.warnings);
   for (size_t i = 1; i < teams.size(); ++i) {
     const std::string d = scoring_settings_difference(teams[0].scores.settings, teams[i].scores.settings);
     if (d.empty()) continue;
@@ -208,7 +250,7 @@ ReportResult write_report(const ReportOptions& opt) {
     result.warnings.push_back(msg);
   }
 
-  result.board = build_leaderboard(std::move(teams), opt.rank);
+  result.board = build_leaderboard(std::move(teams), opt.rank, gt_cases);
   Leaderboard& b = result.board;
   for (const auto& w : result.warnings) b.warnings.push_back(w);
   result.warnings = b.warnings;
@@ -216,13 +258,23 @@ ReportResult write_report(const ReportOptions& opt) {
   // Official CSVs.
   for (const auto& t : b.teams) {
     const std::string safe = file_safe(t.team.name);
-    const fs::path dsc = fs::path(opt.out_dir) / ("DSC_NSD_" + safe + ".csv");
+    const fs::path dsc = path_in(opt.out_dir, "DSC_NSD_" + safe + ".csv", "team");
     std::ostringstream csv;
     write_official_csv(csv, t.team.scores.cases);
     write_file_atomic(dsc, csv.str());
     result.written.push_back(dsc.string());
-    if (!t.team.efficiency_csv.empty()) {
-      const fs::path eff = fs::path(opt.out_dir) / (safe + "_Efficiency.csv");
+    if (!opt.verify_key.empty() && t.team.has_records) {
+      // The team's efficiency.csv is not signed: written again from the records that were, on the leaderboard's cases.
+      std::vector<runner::RunRecord> verified;
+      for (const auto& e : t.cases)
+        if (e.run) verified.push_back(*e.run);
+      const fs::path eff = path_in(opt.out_dir, safe + "_Efficiency.csv", "team");
+      std::ostringstream bytes;
+      runner::write_efficiency_csv(bytes, verified, runner::EfficiencyView::flare);
+      write_file_atomic(eff, bytes.str());
+      result.written.push_back(eff.string());
+    } else if (!t.team.efficiency_csv.empty()) {
+      const fs::path eff = path_in(opt.out_dir, safe + "_Efficiency.csv", "team");
       std::ifstream in(t.team.efficiency_csv, std::ios::binary);
       std::ostringstream bytes;
       bytes << in.rdbuf();

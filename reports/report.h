@@ -14,11 +14,11 @@ namespace lb {
 struct ReportOptions {
   std::vector<std::string> team_dirs;
   std::string out_dir;
-  std::string gt_dir;     // scores teams without scores.json; also the ground truth of the pictures
+  std::string gt_dir;     // the case list and every team's scores, made now; also the ground truth of the pictures
   std::string cases_dir;  // <case>_0000.nii.gz images, for the pictures
   RankSettings rank;
   ScoreSettings score;    // for teams scored now (lesion-wise on by default in the command)
-  bool rescore = false;
+  std::string verify_key;  // --verify-key: bytes of the organiser's key; records not signed with it are refused
   bool allow_different_settings = false;
   int pictures_per_team = 3;
   int gpu_cases_per_team = 3;
@@ -39,11 +39,12 @@ struct SettingsMismatch : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws std::runtime_error (unusable input) or SettingsMismatch; a missing picture or sample series is a
-// warning, not an error.
+// Throws std::runtime_error (unusable input: also two teams with one file name, and --gt that no team's
+// prediction matches) or SettingsMismatch; a missing picture or sample series is a warning, not an error.
 ReportResult write_report(const ReportOptions& options);
 
-// Team names become file names: anything but letters, digits, '-', '_' and '.' becomes '_'.
+// Team names become file names: anything but letters, digits, '-', '_' and '.' becomes '_'. Two teams whose
+// names map to one file name are refused by write_report (their files would overwrite each other).
 std::string file_safe(const std::string& name);
 
 }  // namespace lb

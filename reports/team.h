@@ -5,6 +5,7 @@
 //   TEAM_DIR/records.jsonl               run records, one per case (absent for predictions made elsewhere)
 //   TEAM_DIR/efficiency.csv              the official efficiency CSV written by the runner
 //   TEAM_DIR/<record.files.samples>      per-case sample series (CSV) for the plots
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,24 +26,29 @@ struct Team {
   std::string name;           // the folder's name unless given
   std::string dir;
   std::string scores_path;    // where the scores were read from (or written to when scored now)
-  bool scored_now = false;    // scored by this run from --gt (no scores.json in the folder)
+  bool scored_now = false;    // scored by this run from --gt (the folder's scores.json, if any, not used)
   ScoreSet scores;
   bool has_records = false;   // records.jsonl present
-  std::vector<runner::RunRecord> records;
+  std::vector<runner::RunRecord> records;  // with --verify-key: only the lines whose signature matched
+  std::map<std::string, std::string> refused_records;  // case -> why (--verify-key: "unsigned", "altered")
   std::string efficiency_csv;  // path of the runner's efficiency.csv, empty when absent
-  std::vector<std::string> warnings;  // records lines skipped, and similar
+  std::vector<std::string> warnings;  // records lines skipped, names refused, and similar
 };
 
 struct TeamLoadOptions {
-  std::string gt_dir;                      // score now when scores.json is missing (empty: do not)
+  // The ground truth: when given, the team's predictions/ are scored now against it and its scores.json is
+  // not used (a team's own scores are a claim; see docs/security.md). Empty: scores.json is read.
+  std::string gt_dir;
   std::string scores_out;                  // where to write scores made now (empty: do not write)
   ScoreSettings score_settings;            // for scoring now; gt_dir/pred_dir are filled in
-  bool rescore = false;                    // score now even when scores.json exists
   ToolInfo tool;                           // written into scores made now
+  std::string verify_key;                  // --verify-key: keep only records signed with it (empty: all)
 };
 
 // Throws std::runtime_error with the folder and the problem when it cannot be used (no such folder,
 // no scores.json and no --gt, a malformed scores.json or records.jsonl that cannot be opened).
+// Case names and sample paths read from the folder's files are checked (reports/names.h): a score or record
+// with an unusable name is left out with a warning.
 Team load_team(const std::string& dir, const TeamLoadOptions& options);
 
 // BASE or NEW of compare: a scores.json file (its folder's records.jsonl is used when present) or a team

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "runner/hmac.h"
+
 namespace fs = std::filesystem;
 
 namespace lb::runner {
@@ -87,7 +89,9 @@ Journal::~Journal() {
 }
 
 void Journal::append(const RunRecord& record) {
-  const std::string line = nlohmann::json(record).dump() + "\n";
+  std::string line = nlohmann::json(record).dump();
+  if (!sign_key_.empty()) line = sign_record_line(line, sign_key_);
+  line += "\n";
   // One write of the whole line (O_APPEND): a crash leaves either the line or a torn tail we cut next time.
   size_t done = 0;
   while (done < line.size()) {

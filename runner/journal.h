@@ -36,6 +36,8 @@ class Journal {
   // Appends one line and flushes it to disk. Throws std::runtime_error when the disk refuses.
   void append(const RunRecord& record);
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Lines appended from now on carry an HMAC-SHA256 signature with this key (runner/hmac.h); empty: none.
+  void set_sign_key(std::string key) { sign_key_ = std::move(key); }
   std::filesystem::path path() const { return path_; }
 
  private:
@@ -44,6 +46,7 @@ class Journal {
   std::vector<RunRecord> records_;
   std::set<std::string> recorded_;
   std::vector<std::string> warnings_;
+  std::string sign_key_;
 };
 
 }  // namespace lb::runner

@@ -217,6 +217,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   RunSummary summary;
   const fs::path team = settings_.team_dir;
   Journal journal(team, mode);
+  journal.set_sign_key(settings_.sign_key);
   for (const auto& w : journal.warnings()) summary.notes.push_back(w);
   predictions_ = team / "predictions";
   samples_ = team / "samples";

@@ -38,6 +38,7 @@ struct RunSettings {
   double memory_limit_mib = 0;       // > 0: kill the contestant when its tree's resident memory exceeds it
   size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;
   std::string lesionbench_version;   // for the provenance
+  std::string sign_key;              // --sign-key: records are signed with it (runner/hmac.h); empty: unsigned
 };
 
 // Why the scheduler stopped a launch itself.

@@ -132,3 +132,30 @@ TEST_CASE("the table names every case and the summary gives the leaderboard mean
   CHECK_THAT(r.out, Catch::Contains("leaderboard means"));
   CHECK_THAT(r.out, Catch::Contains("missing 1"));
 }
+
+TEST_CASE("score with a ground truth that no prediction matches says so loudly and exits 2", "[cli]") {
+  SmallSet s;
+  // The wrong --gt: predictions named for other cases.
+  TempDir other("cli-other");
+  fs::create_directories(other.path() / "gt");
+  Vol g(10, 10, 6);
+  g.box({2, 2, 1}, {7, 7, 4});
+  lb::test::write_mask(other / "gt/FLARE24Val_0001.nii.gz", g);
+  lb::test::write_mask(other / "gt/FLARE24Val_0002.nii.gz", g);
+  const std::string json_path = other / "scores.json";
+  auto r = run_cli("score --gt " + shell_quote(other / "gt") + " --pred " + shell_quote(s.d / "pred") + " --json " +
+                   shell_quote(json_path));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("NOTHING MATCHED") && Catch::Contains(other / "gt") &&
+                        Catch::Contains("3 prediction(s) are named otherwise"));
+  CHECK_FALSE(fs::exists(json_path));  // nothing written
+  // An empty prediction folder matches nothing either; --missing skip does not hide it.
+  fs::create_directories(other.path() / "empty");
+  r = run_cli("score --gt " + shell_quote(other / "gt") + " --pred " + shell_quote(other / "empty") + " --missing skip");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("NOTHING MATCHED") && Catch::Contains("holds no <case>.nii.gz"));
+  // One match is enough for a normal run.
+  lb::test::write_mask(other / "gt/case_b.nii.gz", g);
+  r = run_cli("score --gt " + shell_quote(other / "gt") + " --pred " + shell_quote(s.d / "pred") + " --quiet");
+  CHECK(r.exit_code == 0);
+}

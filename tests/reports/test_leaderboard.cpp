@@ -244,3 +244,82 @@ TEST_CASE("leaderboard: the lesions of a failed case count as missed in the lesi
   CHECK(lb_.buckets[0].n_lesions == 3);  // < 0.5 ml: c1 two, c2 one
   CHECK(std::any_of(b.notes.begin(), b.notes.end(), [](const std::string& n) { return n.find("missed") != std::string::npos; }));
 }
+
+TEST_CASE("leaderboard: a run that failed after writing a valid prediction is judged by that prediction's score") {
+  // The runner keeps a valid prediction of a nonzero_exit run (record `prediction` set); the organisers score
+  // whatever file exists, and the team's official CSV holds that score, so the leaderboard counts it too.
+  auto kept = run("c1", 10, 500, runner::RunStatus::nonzero_exit);
+  kept.prediction = "predictions/c1.nii.gz";
+  kept.message = "exit code 3";
+  auto lost = run("c1", 12, 500, runner::RunStatus::nonzero_exit);  // wrote nothing valid
+  std::vector<Team> teams;
+  teams.push_back(team("kept", {score("c1", 1.0, 1.0), score("c2", 0.5, 0.5)}, {kept, run("c2", 10, 500)}));
+  teams.push_back(team("lost", {score("c1", 0, 0, CaseStatus::missing), score("c2", 0.5, 0.5)}, {lost, run("c2", 10, 500)}));
+  // A kept prediction that scored badly still fails, named by its first cause: the failed run.
+  auto kept_bad = kept;
+  teams.push_back(team("bad", {score("c1", 0, 0, CaseStatus::invalid_labels), score("c2", 0.5, 0.5)}, {kept_bad, run("c2", 10, 500)}));
+  RankSettings st;
+  st.bootstrap_resamples = 0;
+  const Leaderboard b = build_leaderboard(std::move(teams), st);
+  const CaseEntry& k = entry(b, "kept", "c1");
+  CHECK_FALSE(k.failed);
+  CHECK(k.dsc == 1.0);
+  CHECK(*k.time_s == 10);  // as measured, not the limit
+  CHECK(result(b, "kept").failed_cases == 0);
+  CHECK(result(b, "kept").efficiency->run_status_counts.at("nonzero_exit") == 1);  // the run's status stays visible
+  const CaseEntry& l = entry(b, "lost", "c1");
+  CHECK(l.failed);
+  CHECK(l.failure.find("run nonzero_exit") == 0);
+  const CaseEntry& x = entry(b, "bad", "c1");
+  CHECK(x.failed);
+  CHECK(x.failure.find("run nonzero_exit: exit code 3") == 0);
+  CHECK(b.teams[0].team.name == "kept");
+}
+
+TEST_CASE("leaderboard: with the ground truth's case list, a team's claims about other cases are left out") {
+  // forger claims three made-up cases, scored 1.0 and run in 0.01 s; with the case list from the ground truth
+  // they are not cases, so honest is not counted as failing them and forger gains nothing.
+  std::vector<Team> teams;
+  std::vector<CaseRecord> forged_scores = {score("c1", 0.5, 0.5), score("c2", 0.5, 0.5)};
+  std::vector<runner::RunRecord> forged_runs = {run("c1", 10, 500), run("c2", 10, 500)};
+  for (const char* fake : {"fake1", "fake2", "fake3"}) {
+    forged_scores.push_back(score(fake, 1.0, 1.0));
+    forged_runs.push_back(run(fake, 0.01, 1));
+  }
+  teams.push_back(team("forger", forged_scores, forged_runs));
+  teams.push_back(team("honest", {score("c1", 0.6, 0.6), score("c2", 0.6, 0.6)}, {run("c1", 10, 500), run("c2", 10, 500)}));
+  RankSettings st;
+  st.bootstrap_resamples = 0;
+  const Leaderboard b = build_leaderboard(teams, st, std::vector<std::string>{"c1", "c2"});
+  CHECK(b.case_keys == std::vector<std::string>{"c1", "c2"});
+  CHECK(b.teams[0].team.name == "honest");
+  CHECK(result(b, "honest").failed_cases == 0);
+  CHECK(result(b, "forger").efficiency->n_records == 2);
+  const auto said = [&](const std::string& what) {
+    return std::any_of(b.warnings.begin(), b.warnings.end(), [&](const std::string& w) {
+      return w.find("forger: ") == 0 && w.find(what) != std::string::npos && w.find("fake1, fake2, fake3") != std::string::npos;
+    });
+  };
+  CHECK(said("scores for 3 case(s) not in the ground truth ignored"));
+  CHECK(said("run records for 3 case(s) not in the ground truth ignored"));
+  // Without the list (no --gt) the union is used, as before: the made-up cases count against honest.
+  const Leaderboard u = build_leaderboard(teams, st);
+  CHECK(u.case_keys.size() == 5);
+  CHECK(u.teams[0].team.name == "forger");
+  // A case list with nothing in it is unusable.
+  CHECK_THROWS_AS(build_leaderboard(teams, st, std::vector<std::string>{}), std::invalid_argument);
+}
+
+TEST_CASE("leaderboard: a run record refused by --verify-key fails its case and says why") {
+  std::vector<Team> teams;
+  teams.push_back(team("a", {score("c1", 0.9, 0.9), score("c2", 0.9, 0.9)}, {run("c1", 10, 500)}));
+  teams[0].refused_records["c2"] = "altered";
+  teams.push_back(team("b", {score("c1", 0.5, 0.5), score("c2", 0.5, 0.5)}, {run("c1", 10, 500), run("c2", 10, 500)}));
+  RankSettings st;
+  st.bootstrap_resamples = 0;
+  const Leaderboard b = build_leaderboard(std::move(teams), st);
+  const CaseEntry& e = entry(b, "a", "c2");
+  CHECK(e.failed);
+  CHECK(e.failure == "run record refused by --verify-key: altered");
+  CHECK(*e.time_s == 300);
+}
