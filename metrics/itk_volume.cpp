@@ -147,6 +147,12 @@ MaskLoad fail(const std::string& message) {
 MaskLoad load_itk_volume(const std::string& path) {
   const std::string ext = lower(fs::path(path).extension().string());
   const bool nrrd = ext == ".nrrd" || ext == ".nhdr";
+  // ITK prints warnings to stderr on its own; ours become statuses and messages instead.
+  static const bool quiet = [] {
+    itk::Object::GlobalWarningDisplayOff();
+    return true;
+  }();
+  (void)quiet;
   try {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return fail("does not exist");
