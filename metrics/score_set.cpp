@@ -200,7 +200,7 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
   // the official CSV's Name, <Case>.nii.gz, whatever the files' formats.
   const auto gt_files = volume_files(settings.gt_dir);
   if (gt_files.empty())
-    throw UnusableInput("no label volumes (*.nii.gz, *.nii, *.mha, *.mhd, *.nrrd, *.nhdr) in the ground-truth folder " +
+    throw UnusableInput("no *.nii.gz files (nor .nii, .mha, .mhd, .nrrd, .nhdr) in the ground-truth folder " +
                         settings.gt_dir);
   const auto pred_files = volume_files(settings.pred_dir);
   for (const auto& [stem, files] : pred_files)
