@@ -23,4 +23,15 @@ void write_prediction(const fs::path& path, std::array<double, 3> origin_mm, std
   write_mask(path.string(), v, kSpacing, origin_mm);
 }
 
+std::string check_schema_errors(const std::string& json_path) {
+  const std::string schema = std::string(LB_SOURCE_DIR) + "/schemas/check.schema.json";
+  const auto r = run_command("python3 -c " +
+                             shell_quote("import json, sys, jsonschema\n"
+                                         "s = json.load(open(sys.argv[1]))\n"
+                                         "jsonschema.Draft202012Validator.check_schema(s)\n"
+                                         "jsonschema.validate(json.load(open(sys.argv[2])), s)\n") +
+                             " " + shell_quote(schema) + " " + shell_quote(json_path));
+  return r.exit_code == 0 ? std::string() : "jsonschema: " + r.err;
+}
+
 }  // namespace lb::test::check_util

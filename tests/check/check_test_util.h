@@ -18,4 +18,8 @@ void write_image(const std::filesystem::path& dir, const std::string& name);
 void write_prediction(const std::filesystem::path& path, std::array<double, 3> origin_mm = kOrigin,
                       std::array<int64_t, 3> dims = kDims, uint8_t label = 1);
 
+// Validates a JSON file against schemas/check.schema.json with Python's jsonschema (an independent
+// validator); returns its complaint, or an empty string when the document is valid.
+std::string check_schema_errors(const std::string& json_path);
+
 }  // namespace lb::test::check_util

@@ -242,6 +242,7 @@ TEST_CASE("check --image: an image that does not exist fails the load rule, and 
                                      shell_quote(d.cases.string()) + " --json " + shell_quote(json));
   CHECK(cli.exit_code == 1);
   CHECK(nlohmann::json::parse(lb::test::read_text(json))["passed"] == false);
+  CHECK(check_schema_errors(json) == "");
 }
 
 TEST_CASE("check --image-archive: a saved good image passes through the CLI, and is removed after", "[check][container]") {
@@ -252,10 +253,15 @@ TEST_CASE("check --image-archive: a saved good image passes through the CLI, and
   const std::string archive = d.tmp / "team.tar";
   REQUIRE(run_command("podman save -o " + shell_quote(archive) + " " + shell_quote(img.tag())).exit_code == 0);
   REQUIRE(run_command("podman rmi -f " + shell_quote(img.tag())).exit_code == 0);
+  const std::string json = d.tmp / "c.json";
   const auto cli = lb::test::run_cli("check --engine podman --memory 1g --shm-size 64m --image-archive " + shell_quote(archive) +
-                                     " --cases " + shell_quote(d.cases.string()) + " --sample 1");
+                                     " --cases " + shell_quote(d.cases.string()) + " --sample 1 --json " + shell_quote(json));
   INFO(cli.out << cli.err);
   CHECK(cli.exit_code == 0);
   CHECK_THAT(cli.out, Catch::Contains("verdict: would pass") && Catch::Contains("no network"));
   CHECK(run_command("podman image exists " + shell_quote(img.tag())).exit_code != 0);
+  CHECK(check_schema_errors(json) == "");
+  const auto j = nlohmann::json::parse(lb::test::read_text(json));
+  CHECK(j["predictions"]["cases"].size() == 1);
+  CHECK(j["cases"][0]["wall_s"].get<double>() > 0);
 }

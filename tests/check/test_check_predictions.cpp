@@ -79,6 +79,7 @@ TEST_CASE("check --pred: a good set passes and its archive holds exactly the pre
   CHECK(j["passed"] == true);
   CHECK(j["zip"]["written"] == true);
   CHECK(j["cases"].size() == 3);
+  CHECK(check_schema_errors(json) == "");
 }
 
 TEST_CASE("check --pred: every kind of problem is named with its file and a suggestion", "[check]") {
@@ -173,6 +174,7 @@ TEST_CASE("check --pred: every kind of problem is named with its file and a sugg
   const auto j = nlohmann::json::parse(lb::test::read_text(json));
   CHECK(j["passed"] == false);
   CHECK(j["zip"]["written"] == false);
+  CHECK(check_schema_errors(json) == "");
 }
 
 TEST_CASE("check --pred: every prediction empty is a warning, not an error", "[check]") {
