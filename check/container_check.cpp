@@ -100,13 +100,14 @@ const char* verdict_name(Verdict v) {
 }
 
 bool ContainerCheck::passed() const {
-  if (rules.empty()) return false;
+  if (rules.empty() || interrupted) return false;
   for (const auto& r : rules)
     if (r.verdict != Verdict::pass) return false;
   return true;
 }
 
 std::string ContainerCheck::verdict_text() const {
+  if (interrupted) return "would fail: interrupted before every rule was checked";
   if (passed()) return "would pass";
   std::vector<std::string> failed;
   for (const auto& r : rules)
@@ -235,7 +236,7 @@ ContainerCheck check_container(const ContainerCheckSettings& s, std::shared_ptr<
   st.timeout_s = s.timeout_s;
   st.gpu_index = s.gpu_index;
   st.sample_ms = s.sample_ms;
-  Scheduler scheduler(launcher, st, nvml);
+  Scheduler scheduler(launcher, st, nvml, s.stop);
   RunSummary sum;
   try {
     sum = scheduler.run(cases, JournalMode::start_over);
@@ -245,6 +246,11 @@ ContainerCheck check_container(const ContainerCheckSettings& s, std::shared_ptr<
   launcher.cleanup(&c.notes);
   for (const auto& n : sum.notes) c.notes.push_back(n);
   c.records = sum.records;
+  if (sum.interrupted) {
+    c.interrupted = true;
+    skip_rest("not checked: interrupted");
+    return c;
+  }
   std::vector<std::string> crashed, silent, slow, big;
   for (const auto& r : c.records) {
     const std::string what = r.case_name + ": " + (r.message.empty() ? status_name(r.status) : r.message);

@@ -5,6 +5,7 @@
 // of the cases; then the prediction check (prediction_check.h) on what the sample wrote. One verdict per
 // contract rule, informational figures, and the list of ways lesionbench's run is stricter than the
 // organisers' published command, so a team can tell whose rule a failure comes from.
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@ struct ContainerCheckSettings {
   double probe_timeout_s = 120;         // for the /bin/bash probe
   double sample_ms = 100;
   bool geometry_strict = true;
+  const std::atomic<bool>* stop = nullptr;  // Ctrl-C: the case in flight is killed, the image cleaned up
 };
 
 enum class Verdict { pass, fail, not_checked };
@@ -53,6 +55,7 @@ struct ContainerCheck {
   std::vector<runner::RunRecord> records;      // one per sampled case
   std::optional<PredictionCheck> predictions;  // the prediction check of what the sample wrote
   std::vector<std::string> notes;              // launcher clean-up
+  bool interrupted = false;                    // stopped by `stop`: the verdicts are incomplete
   bool passed() const;
   std::string verdict_text() const;            // "would pass" or "would fail: <rules>"
 };

@@ -1,5 +1,8 @@
 // lesionbench check: before uploading (a folder of predictions) or handing in (a container), would the
 // organisers accept it? Thin wiring over check/ (prediction_check, zip_archive, container_check).
+#include <signal.h>
+
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,6 +20,21 @@ namespace fs = std::filesystem;
 namespace lb::cli {
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_check_stop(int) { g_stop.store(true); }
+
+// Ctrl-C during a dry run: the container in flight is killed and an image loaded from an archive removed;
+// a second Ctrl-C ends lesionbench at once (SA_RESETHAND).
+void install_stop_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_check_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
 
 struct Options {
   std::string cases_dir, pred_dir, zip, json, geometry = "strict";
@@ -93,6 +111,8 @@ int check_container_cmd(const Options& o) {
   s.sample = static_cast<size_t>(o.sample);
   s.timeout_s = o.timeout_s;
   s.geometry_strict = o.geometry == "strict";
+  s.stop = &g_stop;
+  install_stop_handler();
   const auto nvml = runner::Nvml::load();
   s.gpu_index = resolve_gpu(o.gpu, *nvml);
   std::optional<fs::path> scratch;
@@ -127,6 +147,7 @@ int check_container_cmd(const Options& o) {
     std::cout << "logs, records and predictions of the dry run: " << (s.work_dir / "dry-run").string() << "\n";
   }
   if (!o.json.empty()) write_json(o.json, check::to_json(c));
+  if (c.interrupted) return 130;
   return c.passed() ? 0 : 1;
 }
 
@@ -169,7 +190,7 @@ int cmd_check(int argc, char** argv) {
           "  lesionbench check --cases imagesVal/ --pred my-predictions/ --zip submission.zip\n"
           "  lesionbench check --image-archive teamname.tar.gz --cases imagesVal/ --sample 3 --gpu 0\n\n"
           "Exit codes: 0 it would be accepted, 1 something would be rejected or scored 0 (each problem named\n"
-          "with its file), 2 the check could not run.");
+          "with its file), 2 the check could not run, 130 interrupted.");
   if (!args.parse(argc, argv)) return 0;
   const bool container = !o.image.empty() || !o.image_archive.empty();
   if (!o.image.empty() && !o.image_archive.empty()) throw UsageError("--image and --image-archive exclude each other");
