@@ -110,6 +110,13 @@ TEST_CASE("itk formats: the parity set as .mha, .nrrd and .nii scores exactly as
         CHECK(b.warnings.size() == a.warnings.size());  // no geometry warning appeared
       }
     }
+    // End to end through the CLI: the official CSV, byte for byte (Name stays <Case>.nii.gz).
+    const std::string csv = (tmp.path() / ("ours" + ext + ".csv")).string();
+    const auto cli = lb::test::run_cli("score --gt " + lb::test::shell_quote(gt.string()) + " --pred " +
+                                       lb::test::shell_quote(pred.string()) + " --csv " + lb::test::shell_quote(csv));
+    INFO(cli.err);
+    REQUIRE(cli.exit_code == 0);
+    CHECK(lb::test::read_text(csv) == lb::test::read_text((*parity / "official.csv").string()));
     // The geometry itself, not only the scores.
     const auto orig = load_mask((*parity / "pred" / "FLARE24Val_0006.nii.gz").string());
     const auto conv = load_mask((pred / ("FLARE24Val_0006" + ext)).string());
