@@ -89,9 +89,10 @@ DataLayout parse_layout(const std::string& path, bool nrrd) {
       first = false;
       const auto eq = line.find('=');
       if (eq == std::string::npos) continue;
-      const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-      if (key == "CompressedData") d.compressed = lower(value) == "true";
-      if (key == "ElementDataFile") {
+      // Keys compared without case: a spelling ITK might accept must not slip past this check.
+      const std::string key = lower(trim(line.substr(0, eq))), value = trim(line.substr(eq + 1));
+      if (key == "compresseddata") d.compressed = lower(value) == "true";
+      if (key == "elementdatafile") {
         if (value != "LOCAL") d.data_file = value;
         d.header_bytes = at;
         return d;

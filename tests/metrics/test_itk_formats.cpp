@@ -219,6 +219,8 @@ TEST_CASE("itk formats: a data file outside the header's folder, a link or a sho
       {"link.mhd", mhd_header("link.raw"), "not a regular file"},
       {"short.mhd", mhd_header("short.raw"), "holds only 10"},
       {"huge.mhd", mhd_header("ok.raw", "4096 4096 4096"), "more than lesionbench accepts"},
+      {"lowercase.mhd", "ObjectType = Image\nNDims = 3\nDimSize = 4 3 2\nElementType = MET_UCHAR\nelementdatafile = /dev/zero\n",
+       "plain file name"},
       {"up.nhdr", "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 3 2\nencoding: raw\ndata file: ../gt/secret.raw\n",
        "plain file name"},
       {"zero.nhdr", "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 3 2\nencoding: raw\ndata file: /dev/zero\n",
