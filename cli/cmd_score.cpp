@@ -132,9 +132,11 @@ int cmd_score(int argc, char** argv) {
             "lesionbench score --gt GT_DIR --pred PRED_DIR [--json scores.json] [--csv flare24.csv] [options]",
             "Scores every <case>.nii.gz of GT_DIR against PRED_DIR/<case>.nii.gz with the rules of the official\n"
             "FLARE24 Task 1 scorer (DSC; NSD at 2 mm, set to 0 when DSC < 0.2), and records a status per case:\n"
-            "ok, missing, shape_mismatch, geometry_mismatch, invalid_labels or read_error (scored 0, 0).");
-  args.option("--gt", "GT_DIR", "ground-truth masks, one <case>.nii.gz each", &st.gt_dir, true)
-      .option("--pred", "PRED_DIR", "predicted masks with the same file names", &st.pred_dir, true)
+            "ok, missing, shape_mismatch, geometry_mismatch, invalid_labels or read_error (scored 0, 0).\n"
+            "Masks may be .nii.gz, .nii, .mha, .mhd, .nrrd or .nhdr (the last four through ITK), ground truth and\n"
+            "prediction in different formats; cases are matched by name and keep the CSV Name <case>.nii.gz.");
+  args.option("--gt", "GT_DIR", "ground-truth masks, one <case>.nii.gz (or .nii, .mha, ...) each", &st.gt_dir, true)
+      .option("--pred", "PRED_DIR", "predicted masks with the same case names", &st.pred_dir, true)
       .option("--json", "FILE", "write every case and the summary (schemas/scores.schema.json)", &json_path)
       .option("--csv", "FILE", "write the official CSV: Name,Lesion_DSC,Lesion_NSD", &csv_path)
       .option("--tolerance-mm", "MM", "NSD tolerance in mm (default 2)", &tolerance)

@@ -1,7 +1,10 @@
 #include "metrics/mask_io.h"
 
+#include "metrics/itk_volume.h"
+
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -159,7 +162,17 @@ MaskLoad mask_from_image(nifti::Image&& img) {
   return r;
 }
 
+bool is_itk_volume_path(const std::string& path) {
+  std::string p = path;
+  for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const std::string ext : {".mha", ".mhd", ".nrrd", ".nhdr"})
+    if (p.size() > ext.size() && p.ends_with(ext)) return true;
+  return false;
+}
+
 MaskLoad load_mask(const std::string& path) {
+  // Formats other than NIfTI go through ITK (full build only); the label rules are the same.
+  if (is_itk_volume_path(path)) return load_itk_volume(path);
   try {
     return mask_from_image(nifti::read_image(path));
   } catch (const std::exception& e) {

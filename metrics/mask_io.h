@@ -27,7 +27,8 @@ struct MaskLoad {
   Mask mask;
 };
 
-// Reads a .nii/.nii.gz label file. Accepted: any supported datatype whose values (after scl_slope and
+// Reads a label file: .nii/.nii.gz with the NIfTI reader, .mha/.mhd/.nrrd/.nhdr through ITK (itk_volume.h;
+// full build only), with the same label rules and LPS mapped to NIfTI's RAS. Accepted: any supported datatype whose values (after scl_slope and
 // scl_inter) are exactly 0 or 1, in 3-D or with trailing singleton axes. Anything else is invalid_labels
 // (with the offending values listed) or read_error (with the reason).
 MaskLoad load_mask(const std::string& path);

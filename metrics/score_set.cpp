@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -44,14 +45,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<std::string> nifti_names(const std::string& dir) {
-  std::vector<std::string> names;
+// Label volumes in a folder by case: "X.nii.gz", "X.nii", "X.mha", ... all belong to case X. More than
+// one file for a case is kept as a list, so that the case can name them all.
+const std::vector<std::string> kVolumeExtensions = {".nii.gz", ".nii", ".mha", ".mhd", ".nrrd", ".nhdr"};
+
+std::map<std::string, std::vector<std::string>> volume_files(const std::string& dir) {
+  std::map<std::string, std::vector<std::string>> by_case;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (ends_with(name, ".nii.gz") && !name.starts_with(".")) names.push_back(name);
+    if (name.starts_with(".")) continue;
+    for (const auto& ext : kVolumeExtensions)
+      if (ends_with(name, ext) && name.size() > ext.size()) {
+        by_case[name.substr(0, name.size() - ext.size())].push_back(name);
+        break;
+      }
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  for (auto& [stem, files] : by_case) std::sort(files.begin(), files.end());
+  return by_case;
+}
+
+std::string join_names(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? (i + 1 == v.size() ? " and " : ", ") : "") + v[i];
+  return s;
 }
 
 std::string shape_text(const std::array<int64_t, 3>& d) {
@@ -180,21 +196,35 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
   }
   ScoreSet set;
   set.settings = settings;
-  const auto gt_names = nifti_names(settings.gt_dir);
-  if (gt_names.empty()) throw UnusableInput("no *.nii.gz files in the ground-truth folder " + settings.gt_dir);
-  const auto pred_names = nifti_names(settings.pred_dir);
-  const std::set<std::string> gt_set(gt_names.begin(), gt_names.end());
-  for (const auto& p : pred_names)
-    if (!gt_set.count(p))
-      set.warnings.push_back("prediction " + p + " has no ground truth in " + settings.gt_dir + "; not scored");
+  // Cases are named by the ground truth's files; a prediction may be in another format. The record keeps
+  // the official CSV's Name, <Case>.nii.gz, whatever the files' formats.
+  const auto gt_files = volume_files(settings.gt_dir);
+  if (gt_files.empty())
+    throw UnusableInput("no *.nii.gz files (nor .nii, .mha, .mhd, .nrrd, .nhdr) in the ground-truth folder " +
+                        settings.gt_dir);
+  const auto pred_files = volume_files(settings.pred_dir);
+  for (const auto& [stem, files] : pred_files)
+    if (!gt_files.count(stem))
+      for (const auto& p : files)
+        set.warnings.push_back("prediction " + p + " has no ground truth in " + settings.gt_dir + "; not scored");
 
-  std::vector<std::string> names;
-  for (const auto& n : gt_names) {
-    if (settings.missing == MissingMode::skip && !fs::exists(fs::path(settings.pred_dir) / n)) {
-      set.warnings.push_back("prediction " + n + " is missing; skipped (--missing skip, as the official scorer does)");
+  std::vector<std::string> names;              // <Case>.nii.gz
+  std::vector<std::string> gt_paths, pred_paths;
+  std::vector<std::string> duplicate;          // non-empty: why the case cannot be scored
+  for (const auto& [stem, files] : gt_files) {
+    const auto pf = pred_files.find(stem);
+    if (settings.missing == MissingMode::skip && pf == pred_files.end()) {
+      set.warnings.push_back("prediction " + stem + ".nii.gz is missing; skipped (--missing skip, as the official scorer does)");
       continue;
     }
-    names.push_back(n);
+    names.push_back(stem + ".nii.gz");
+    gt_paths.push_back((fs::path(settings.gt_dir) / files[0]).string());
+    pred_paths.push_back((fs::path(settings.pred_dir) / (pf == pred_files.end() ? stem + ".nii.gz" : pf->second[0])).string());
+    std::string why;
+    if (files.size() > 1) why = "two ground truths for case " + stem + ": " + join_names(files) + " in " + settings.gt_dir;
+    else if (pf != pred_files.end() && pf->second.size() > 1)
+      why = "two predictions for case " + stem + ": " + join_names(pf->second) + "; keep one (scored 0, 0)";
+    duplicate.push_back(why);
   }
   set.cases.resize(names.size());
   // Largest files first keeps both cores busy to the end.
@@ -203,8 +233,8 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
   std::vector<uintmax_t> bytes(names.size(), 0);
   for (size_t i = 0; i < names.size(); ++i) {
     std::error_code ec;
-    bytes[i] = fs::file_size(fs::path(settings.gt_dir) / names[i], ec);
-    const auto pb = fs::file_size(fs::path(settings.pred_dir) / names[i], ec);
+    bytes[i] = fs::file_size(gt_paths[i], ec);
+    const auto pb = fs::file_size(pred_paths[i], ec);
     if (!ec) bytes[i] += pb;
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bytes[a] > bytes[b]; });
@@ -221,8 +251,14 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
       // which would hold more volumes in memory than there are threads.
       tbb::this_task_arena::isolate([&] {
         try {
-          rec = score_files(names[i], (fs::path(settings.gt_dir) / names[i]).string(),
-                            (fs::path(settings.pred_dir) / names[i]).string(), settings);
+          if (!duplicate[i].empty()) {
+            rec = CaseRecord{};
+            rec.name = names[i];
+            rec.status = CaseStatus::read_error;
+            rec.message = duplicate[i];
+          } else {
+            rec = score_files(names[i], gt_paths[i], pred_paths[i], settings);
+          }
         } catch (const std::exception& e) {
           rec = CaseRecord{};
           rec.name = names[i];

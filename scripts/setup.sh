@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config git                 # build
   libeigen3-dev libtbb-dev nlohmann-json3-dev          # libraries
   libboost-dev libboost-filesystem-dev libdeflate-dev libisal-dev
-  catch2 libinsighttoolkit5-dev                        # tests (ITK: an independent NIfTI reader to check ours)
+  catch2 libinsighttoolkit5-dev                        # ITK: .mha/.mhd/.nrrd/.nhdr (full build); tests: Catch2, a NIfTI cross-check
   podman runc busybox-static                           # container contestants and their tests
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
