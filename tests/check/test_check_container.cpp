@@ -1,6 +1,6 @@
 // lesionbench check --image: a dry run with real containers (podman), images built FROM scratch from the
 // static test contestant and busybox: a good image passes every rule, and each way of breaking the FLARE
-// contract fails its own rule. Printed as "SKIPPED: ..." (ctest reports the test as skipped) where podman
+// contract fails its own rule. Reported as skipped by ctest (LB_REQUIRE_PODMAN) where podman
 // cannot build and run such an image.
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -59,27 +59,12 @@ class Image {
   bool ok_ = false;
 };
 
-// Whether podman can build and run a FROM-scratch image here; probed once.
-const std::string& podman_unusable() {
-  static const std::string why = []() -> std::string {
-    if (!LB_CONTESTANT_STATIC) return "the test contestant could not be linked statically";
-    if (!fs::exists("/bin/busybox")) return "busybox-static is not installed";
-    if (run_command("command -v podman").exit_code != 0) return "podman is not installed";
-    Image probe("exit 0");
-    if (!probe.ok()) return "podman cannot build an image here: " + probe.why().substr(0, 300);
-    const auto r = run_command("podman run --rm --network none " + shell_quote(probe.tag()) + " /bin/bash -c 'exit 7'");
-    if (r.exit_code != 7) return "podman cannot run a container here: " + r.err.substr(0, 300);
-    return "";
-  }();
-  return why;
-}
-
-#define REQUIRE_PODMAN()                                        \
-  do {                                                          \
-    if (!podman_unusable().empty()) {                           \
-      std::cout << "SKIPPED: " << podman_unusable() << std::endl; \
-      return;                                                   \
-    }                                                           \
+// Skips (LB_SKIP: ctest reports it) where podman cannot run a trivial container with lesionbench's flags, or
+// the test contestant could not be linked statically for a FROM-scratch image.
+#define REQUIRE_PODMAN()                                                                  \
+  do {                                                                                    \
+    if (!LB_CONTESTANT_STATIC) LB_SKIP("the test contestant could not be linked statically"); \
+    LB_REQUIRE_PODMAN();                                                                  \
   } while (0)
 
 struct DryRun {

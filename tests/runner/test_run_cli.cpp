@@ -106,7 +106,8 @@ TEST_CASE("run: each fault of a command contestant gets its status, good cases t
     // The samples file belongs to the record: its last sample is at the exit.
     const auto samples = read_samples_csv((team / rec.files.samples).string());
     REQUIRE_FALSE(samples.empty());
-    CHECK(samples.back().t_s == Approx(rec.wall_s).margin(0.05));
+    // The final scan follows the exit by a scheduling delay, which grows on a loaded 2-core machine.
+    CHECK(samples.back().t_s == Approx(rec.wall_s).margin(0.25));
   }
   CHECK(csv_rows(team / "efficiency.csv") == names.size());
   CHECK_THAT(r.out, Catch::Contains("timeout 1") && Catch::Contains("ok 2"));

@@ -74,7 +74,8 @@ TEST_CASE("resident memory of a contestant that touches 200 MiB is measured with
   CHECK(*f.rss.auc <= *f.rss.max * r.wall_s);
   // Timestamps are real and increasing; the last sample is at the exit.
   for (size_t i = 1; i < r.samples.size(); ++i) CHECK(r.samples[i].t_s > r.samples[i - 1].t_s);
-  CHECK(r.samples.back().t_s == Approx(r.wall_s).margin(0.05));
+  // The final scan follows the exit by a scheduling delay, which grows on a loaded 2-core machine.
+  CHECK(r.samples.back().t_s == Approx(r.wall_s).margin(0.25));
   CHECK(r.info.samples == static_cast<int64_t>(r.samples.size()));
 }
 
