@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times `lesionbench report` on synthetic leaderboards (T teams x N cases, with run records and sample series,
-# 1000 bootstrap resamples) and on real CT with pictures (../shared/data/sts-ct).
+# 1000 bootstrap resamples) and on real CT with pictures (<data>/sts-ct; <data>: $LESIONBENCH_DATA, else ../shared/data, scripts/data-dir.sh).
 #   bash benchmarks/report-timing.sh [BUILD_DIR]
 # Prints one line per configuration: teams, cases, seconds (wall), peak RSS (MiB), page and JSON sizes.
 set -euo pipefail
