@@ -97,9 +97,8 @@ Input prepare(py::handle obj) {
       in.message = "array of shape " + shape_text(in.full_shape) + " holds no voxel";
       return in;
     }
-  const int flags = py::detail::array_proxy(a.ptr())->flags;
-  const bool f_contig = flags & py::detail::npy_api::NPY_ARRAY_F_CONTIGUOUS_;
-  const bool c_contig = flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_;
+  const bool f_contig = a.flags() & py::array::f_style;
+  const bool c_contig = a.flags() & py::array::c_style;
   if (!f_contig && !c_contig) a = np.attr("asfortranarray")(a);  // a strided view: one copy is needed
   in.reversed = !f_contig && c_contig;
   for (int d = 0; d < 3; ++d) in.shape[d] = a.shape(d);
