@@ -278,6 +278,23 @@ py::object score_folders_py(const std::string& gt_dir, const std::string& pred_d
   return to_python(doc);
 }
 
+// For the tests: how an array reaches the scorer — in place (the caller's own memory) or through a copy, in
+// which memory order, with which dims — and its label status.
+py::dict input_layout_py(py::handle obj) {
+  const py::array original = py::array::ensure(obj);
+  Input in = prepare(obj);
+  {
+    py::gil_scoped_release release;
+    load(in);
+  }
+  py::dict d;
+  d["status"] = in.status == MaskStatus::ok ? "ok" : in.status == MaskStatus::invalid_labels ? "invalid_labels" : "read_error";
+  d["in_place"] = in.voxels != nullptr && original && static_cast<const void*>(in.voxels) == original.data();
+  d["memory_order"] = in.reversed ? "C" : "F";
+  d["dims"] = std::vector<int64_t>(in.dims.begin(), in.dims.end());
+  return d;
+}
+
 }  // namespace
 
 }  // namespace lb::python
@@ -290,5 +307,6 @@ PYBIND11_MODULE(_lesionbench, m) {
   m.def("score_folders", &lb::python::score_folders_py, "gt_dir"_a, "pred_dir"_a, "tolerance_mm"_a = 2.0,
         "lesion_wise"_a = false, "connectivity"_a = 26, "threads"_a = 0, "geometry"_a = "warn", "missing"_a = "zero",
         "volume_buckets_ml"_a = std::vector<double>{0.5, 5, 50});
+  m.def("_input_layout", &lb::python::input_layout_py, "array"_a);
   m.attr("__version__") = lb::version();
 }
