@@ -28,7 +28,7 @@ done
 mkdir -p "$orig/tests/reference_files"
 for f in "$data"/totalseg-example/*.nii.gz; do ln -s "$f" "$orig/tests/reference_files/"; done
 
-bash "$root/scripts/get-data.sh" "$tmp/dest" --from "$orig" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "get-data.sh --from exited $?"; }
+bash "$root/scripts/get-data.sh" "$tmp/dest" --from "$orig" >"$tmp/log" 2>&1 || { rc=$?; cat "$tmp/log"; fail "get-data.sh --from exited $rc"; }
 grep -q "every SHA-256 checked" "$tmp/log" || fail "no summary line"
 grep -q "flare24-parity is not public" "$tmp/log" || fail "does not say that the parity set is not public"
 for set in sts-ct totalseg-example; do

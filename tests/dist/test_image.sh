@@ -34,7 +34,7 @@ fi
 podman rmi -f lesionbench-trivial-test:latest >/dev/null 2>&1 || true
 
 bash "$root/scripts/build-image.sh" --build "$build" --engine podman >"$tmp/build.log" 2>&1 ||
-  { cat "$tmp/build.log"; fail "build-image.sh exited $?"; }
+  { rc=$?; cat "$tmp/build.log"; fail "build-image.sh exited $rc"; }
 cat "$tmp/build.log"
 grep -q "^built lesionbench:latest with podman FROM scratch" "$tmp/build.log" || fail "no 'built' line"
 [ "$(podman image inspect lesionbench:latest --format '{{.Config.Entrypoint}}')" = "[lesionbench]" ] ||
@@ -61,7 +61,7 @@ mv "$tmp/out/c.csv" "$tmp/host.csv"
 mv "$tmp/out/c.json" "$tmp/host.json"
 podman run --rm --network none "${limits[@]}" -v "$set_dir:/data:ro" -v "$tmp/out:/out" lesionbench:latest \
   score --gt /data/gt --pred /data/pred --lesion-wise --csv /out/c.csv --json /out/c.json >"$tmp/c.txt" 2>"$tmp/c.err" ||
-  { cat "$tmp/c.txt" "$tmp/c.err"; fail "score in the container exited $?"; }
+  { rc=$?; cat "$tmp/c.txt" "$tmp/c.err"; fail "score in the container exited $rc"; }
 # Only the paths and the elapsed time may differ.
 same_text() { sed -e "s|$set_dir|/data|g" -e "s|$tmp/out|/out|g" -e 's/ in [0-9.]* s:/ in T s:/' "$1"; }
 diff <(same_text "$tmp/host.txt") <(same_text "$tmp/c.txt") || fail "the container's output differs from the host binary's"
