@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cross-validated accuracy of the baseline segmenter on real CT (../shared/data/sts-ct, 24 cases).
+# Cross-validated accuracy of the baseline segmenter on real CT (<data>/sts-ct, 24 cases; <data> is
+# $LESIONBENCH_DATA, else the build's cache variable, else ../shared/data: scripts/data-dir.sh).
 # Cases (sorted by name) go round-robin into K folds; for each fold a model is trained on the other folds
 # (plus any --extra training source, e.g. phantoms), the fold's cases are predicted, and finally all held-out
 # predictions are scored at once with `lesionbench score`. With --method threshold no training happens:
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/baseline-cv
 folds=4
-data=../shared/data/sts-ct
+data=""
 method=trained
 extra=()
 post=()
@@ -28,6 +29,10 @@ while (($#)); do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [ -z "$data" ]; then
+  source scripts/data-dir.sh
+  data=$(lb_data_dir)/sts-ct
+fi
 bin=build/baseline/lesionbench-baseline
 lb=build/cli/lesionbench
 [ -x "$bin" ] && [ -x "$lb" ] || { echo "build first (bash scripts/setup.sh)" >&2; exit 2; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times `lesionbench report` on synthetic leaderboards (T teams x N cases, with run records and sample series,
-# 1000 bootstrap resamples) and on real CT with pictures (../shared/data/sts-ct).
+# 1000 bootstrap resamples) and on real CT with pictures (<data>/sts-ct; <data>: $LESIONBENCH_DATA, else ../shared/data, scripts/data-dir.sh).
 #   bash benchmarks/report-timing.sh [BUILD_DIR]
 # Prints one line per configuration: teams, cases, seconds (wall), peak RSS (MiB), page and JSON sizes.
 set -euo pipefail
@@ -47,7 +47,9 @@ for t in range(teams):
 PY
 }
 
-P=../shared/data/flare24-parity
+source scripts/data-dir.sh
+DATA=$(lb_data_dir)
+P=$DATA/flare24-parity
 if [ ! -d "$P" ]; then echo "needs $P" >&2; exit 2; fi
 "$LB" score --gt "$P/gt" --pred "$P/pred" --json "$OUT/base.json" --quiet >/dev/null
 
@@ -70,7 +72,7 @@ for tc in "3 24" "10 100" "50 100" "50 500"; do
   measure "$1 teams x $2 cases (no pictures)" "$dir"/team-* --pictures 0 --out "$dir/report"
 done
 
-S=../shared/data/sts-ct
+S=$DATA/sts-ct
 if [ -d "$S" ]; then
   # Three teams on the 24 real CT cases: all predictions right, every third missing, every second missing;
   # the pictures are those of the failed cases (the ground truth over the CT).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <ostream>
+#include <sstream>
 
 #include "reports/leaderboard.h"
 
@@ -253,6 +254,128 @@ void write_compare_markdown(std::ostream& out, const CompareResult& r) {
     out << "\n";
     for (const auto& n : r.notes) out << "- note: " << n << "\n";
   }
+}
+
+}  // namespace lb
+
+namespace lb {
+
+namespace {
+
+// XML 1.0 text: the five entities escaped; control characters other than tab/LF/CR are not allowed at all.
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      case '\'': o += "&apos;"; break;
+      default:
+        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') o += '?';
+        else o += ch;
+    }
+  }
+  return o;
+}
+
+struct JunitCase {
+  std::string name;
+  enum Kind { passed, failed, skipped, error } kind = passed;
+  std::string message, details;
+};
+
+void write_junit(std::ostream& out, const std::vector<JunitCase>& cases, const std::string& system_out) {
+  size_t failures = 0, skipped = 0, errors = 0;
+  for (const auto& c : cases) {
+    failures += c.kind == JunitCase::failed;
+    skipped += c.kind == JunitCase::skipped;
+    errors += c.kind == JunitCase::error;
+  }
+  const std::string counts = " tests=\"" + std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
+                             "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) + "\"";
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<testsuites name=\"lesionbench compare\"" << counts << ">\n";
+  out << "  <testsuite name=\"lesionbench compare\"" << counts << ">\n";
+  for (const auto& c : cases) {
+    out << "    <testcase classname=\"lesionbench.compare\" name=\"" << xml_escape(c.name) << "\" time=\"0\"";
+    if (c.kind == JunitCase::passed) {
+      out << "/>\n";
+      continue;
+    }
+    out << ">\n";
+    const char* tag = c.kind == JunitCase::failed ? "failure" : c.kind == JunitCase::skipped ? "skipped" : "error";
+    out << "      <" << tag << " message=\"" << xml_escape(c.message) << "\"";
+    if (c.kind == JunitCase::failed) out << " type=\"regression\"";
+    if (c.details.empty()) out << "/>\n";
+    else out << ">" << xml_escape(c.details) << "</" << tag << ">\n";
+    out << "    </testcase>\n";
+  }
+  if (!system_out.empty()) out << "    <system-out>" << xml_escape(system_out) << "</system-out>\n";
+  out << "  </testsuite>\n</testsuites>\n";
+}
+
+JunitCase metric_case(const char* name, const MetricChange& m, const CompareOptions& opt) {
+  JunitCase c;
+  c.name = std::string("mean ") + name + " drop";
+  const std::string numbers = "BASE " + f4(m.base_mean) + ", NEW " + f4(m.new_mean) + ", change " + signed4(m.change()) +
+                              ", max drop " + f4(m.max_drop) + ", paired Wilcoxon " + test_text(m.test);
+  if (m.regressed) {
+    c.kind = JunitCase::failed;
+    c.message = std::string("mean ") + name + " dropped by " + f4(m.base_mean - m.new_mean) + " (more than " +
+                f4(m.max_drop) + ")";
+    c.details = numbers;
+  } else if (m.drop_exceeds && opt.require_significance) {
+    c.details = numbers;  // passed: the drop is not significant
+  }
+  return c;
+}
+
+}  // namespace
+
+void write_compare_junit(std::ostream& out, const CompareResult& r) {
+  std::vector<JunitCase> cases;
+  cases.push_back(metric_case("DSC", r.dsc, r.options));
+  cases.push_back(metric_case("NSD", r.nsd, r.options));
+
+  JunitCase fails{"no case newly failed", JunitCase::passed, "", ""};
+  if (!r.new_failures.empty()) {
+    fails.kind = JunitCase::failed;
+    fails.message = std::to_string(r.new_failures.size()) + (r.new_failures.size() == 1 ? " case" : " cases") +
+                    " ok in BASE, not ok in NEW";
+    for (const auto& c : r.new_failures)
+      fails.details += c.key + ": " + c.new_status + (c.new_message.empty() ? "" : " (" + c.new_message + ")") +
+                       "; DSC " + f4(c.base_dsc) + " -> " + f4(c.new_dsc) + ", NSD " + f4(c.base_nsd) + " -> " +
+                       f4(c.new_nsd) + "\n";
+  }
+  cases.push_back(std::move(fails));
+
+  JunitCase time{"median time per case", JunitCase::passed, "", ""};
+  if (!r.slowdown) {
+    time.kind = JunitCase::skipped;
+    time.message = "time not compared: run records are needed on both sides";
+  } else {
+    const std::string numbers = "BASE " + f1(*r.base_median_time_s) + " s, NEW " + f1(*r.new_median_time_s) + " s, x" +
+                                f2(*r.slowdown) + " (max x" + f2(r.options.max_slowdown) + ")";
+    if (r.slower) {
+      time.kind = JunitCase::failed;
+      time.message = "median time per case grew " + f2(*r.slowdown) + "x (more than " + f2(r.options.max_slowdown) + "x)";
+    }
+    time.details = numbers;
+  }
+  cases.push_back(std::move(time));
+
+  std::ostringstream text;
+  print_compare(text, r);
+  write_junit(out, cases, text.str());
+}
+
+void write_compare_junit_error(std::ostream& out, const std::string& base, const std::string& next,
+                               const std::string& message) {
+  write_junit(out, {{"inputs can be compared", JunitCase::error, message, "BASE " + base + "\nNEW  " + next}}, "");
 }
 
 }  // namespace lb

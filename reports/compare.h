@@ -63,5 +63,12 @@ CompareResult compare_teams(const Team& base, const Team& next, const CompareOpt
 
 void print_compare(std::ostream& out, const CompareResult& r);
 void write_compare_markdown(std::ostream& out, const CompareResult& r);
+// JUnit XML (the dialect GitHub, GitLab and Jenkins read): one test case per gate — mean DSC drop, mean NSD
+// drop, cases no longer ok, median time per case (skipped without run records on both sides) — each failure
+// carrying the numbers.
+void write_compare_junit(std::ostream& out, const CompareResult& r);
+// The same file when the inputs could not be compared (exit 2): one test case with an <error>.
+void write_compare_junit_error(std::ostream& out, const std::string& base, const std::string& next,
+                               const std::string& message);
 
 }  // namespace lb

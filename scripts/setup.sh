@@ -14,6 +14,10 @@ packages=(
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard
+  python3-yaml                                         # tests: the CI examples' YAML (examples/ci)
+  python3-dev python3-venv python3-setuptools python3-wheel pybind11-dev python3-pybind11
+  python3-numpy python3-pytest                         # the Python module (pip install .) and its tests
+  curl                                                 # scripts/get-data.sh
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)   # the HTML report's charting library
 

@@ -32,8 +32,22 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+fs::path data_dir() {
+  const char* env = std::getenv("LESIONBENCH_DATA");
+  if (env && *env) return fs::path(env);
+  return fs::path(LB_DATA_DIR);
+}
+
+std::string data_dir_description() {
+  const char* env = std::getenv("LESIONBENCH_DATA");
+  const bool from_env = env && *env;
+  return data_dir().string() + (from_env ? " (from the environment variable LESIONBENCH_DATA)"
+                                         : " (from the CMake cache variable LESIONBENCH_DATA)");
+}
+
 std::optional<fs::path> shared_path(const std::string& sub) {
-  const fs::path p = fs::path(LB_SHARED_DIR) / sub;
+  const std::string rel = sub.rfind("data/", 0) == 0 ? sub.substr(5) : sub;
+  const fs::path p = data_dir() / rel;
   if (fs::exists(p)) return p;
   return std::nullopt;
 }

@@ -27,7 +27,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// ../shared/<sub>, or nullopt when the folder is absent (the caller skips with LB_SKIP).
+// The real-data folder: $LESIONBENCH_DATA when set, else the CMake cache variable LESIONBENCH_DATA
+// (default ../shared/data next to the source folder).
+std::filesystem::path data_dir();
+// "DIR (from ...)": which folder and which setting chose it, for messages.
+std::string data_dir_description();
+// <data folder>/<sub>, or nullopt when it is absent (the caller skips with LB_SKIP). A leading "data/" is
+// dropped, so the older spelling shared_path("data/sts-ct") names the same folder.
 std::optional<std::filesystem::path> shared_path(const std::string& sub);
 
 // Skipping a test that cannot run on this machine (no container engine, no shared data). Under ctest
