@@ -11,6 +11,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libdeflate-dev libisal-dev
   catch2 libinsighttoolkit5-dev                        # tests (ITK: an independent NIfTI reader to check ours)
   podman runc busybox-static                           # container contestants and their tests
+  bubblewrap                                           # the sandbox of command contestants (bwrap)
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard
