@@ -11,6 +11,8 @@
 #include <regex>
 #include <thread>
 
+#include "runner/contestant.h"
+#include "runner/journal.h"
 #include "runner/process_launcher.h"
 #include "runner/record.h"
 #include "runner/sandbox.h"
@@ -63,7 +65,9 @@ struct Team {
     fs::create_directories(scratch);
     std::ofstream(team / "records.jsonl") << "{\"case\":\"real\"}\n";
   }
-  Launch run(CommandSettings settings, double kill_after_s = 0, std::optional<int> gpu = std::nullopt) {
+  // kill_when: kill as soon as this file exists (and not before), instead of after kill_after_s.
+  Launch run(CommandSettings settings, double kill_after_s = 0, std::optional<int> gpu = std::nullopt,
+             const fs::path& kill_when = {}) {
     ProcessLauncher launcher(std::move(settings));
     Provenance p;
     launcher.prepare(p);
@@ -80,7 +84,8 @@ struct Team {
     const auto t0 = Clock::now();
     bool killed = false;
     while (!l->wait_for(std::chrono::milliseconds(20)))
-      if (kill_after_s > 0 && !killed && Clock::now() - t0 > std::chrono::duration<double>(kill_after_s)) {
+      if (!killed && (kill_when.empty() ? kill_after_s > 0 && Clock::now() - t0 > std::chrono::duration<double>(kill_after_s)
+                                        : fs::exists(kill_when))) {
         l->kill();
         killed = true;
       }
@@ -311,13 +316,18 @@ TEST_CASE("sandbox: a background process dies with the command, and a GPU launch
 
 TEST_CASE("a fork chain killed on timeout is noted with the number of processes killed", "[sandbox]") {
   Team t;
+  const fs::path probe = t.tmp.path() / "probe", ready = probe / "ready";
+  fs::create_directories(probe);
   for (SandboxKind kind : {SandboxKind::none, SandboxKind::bwrap}) {
     if (kind == SandboxKind::bwrap && !bwrap_works()) continue;
+    fs::remove(ready);
     CommandSettings s;
     s.sandbox = kind;
-    // Three orphans (each started by a subshell that exits at once), the shell and its sleep.
-    s.command = "for i in 1 2 3; do (sleep 60 &); done; sleep 60";
-    const Launch r = t.run(s, 0.6);
+    if (kind == SandboxKind::bwrap) s.sandbox_rw = {probe.string()};
+    // Three orphans (each started by a subshell that exits at once), the shell and its sleep; killed once
+    // they all run (a fixed delay is too short on a loaded machine).
+    s.command = "for i in 1 2 3; do (sleep 60 &); done; sleep 0.2; touch " + shell_quote(ready.string()) + "; sleep 60";
+    const Launch r = t.run(s, 0, std::nullopt, ready);
     INFO(sandbox_name(kind) << ": " << r.err);
     std::string notes;
     for (const auto& n : r.exit.notes) notes += n + "\n";
@@ -423,4 +433,30 @@ TEST_CASE("run: a background process does not survive kill -9 of lesionbench nor
   REQUIRE(recs.size() == 1);
   CHECK(recs[0].status == RunStatus::ok);
   CHECK_FALSE(fs::exists(probe / "late"));
+}
+
+TEST_CASE("manifest: sandbox, sandbox_ro and sandbox_rw for commands, refused for images", "[sandbox]") {
+  lb::test::TempDir tmp("sbmanifest");
+  fs::create_directories(tmp.path() / "models");
+  fs::create_directories(tmp.path() / "cache");
+  const fs::path m = tmp.path() / "m.json";
+  ContestantSpec defaults;
+  defaults.command.sandbox_ro = {"/opt/from-the-command-line"};
+  std::ofstream(m) << R"({"contestants": [
+      {"name": "a", "command": "x {inputs} {outputs}", "sandbox_ro": ["models"], "sandbox_rw": [")"
+                   << (tmp.path() / "cache").string() << R"("]},
+      {"name": "b", "command": "y", "sandbox": "none"}]})";
+  const auto specs = read_manifest(m, defaults);
+  REQUIRE(specs.size() == 2);
+  CHECK(specs[0].command.sandbox == SandboxKind::bwrap);
+  CHECK(specs[0].command.sandbox_ro ==
+        std::vector<std::string>{"/opt/from-the-command-line", (tmp.path() / "models").string()});
+  CHECK(specs[0].command.sandbox_rw == std::vector<std::string>{(tmp.path() / "cache").string()});
+  CHECK(specs[1].command.sandbox == SandboxKind::none);
+  std::ofstream(m, std::ios::trunc) << R"({"contestants": [{"name": "c", "image": "i:1", "sandbox": "none"}]})";
+  CHECK_THROWS_WITH(read_manifest(m, defaults), Catch::Contains("applies only to commands"));
+  std::ofstream(m, std::ios::trunc) << R"({"contestants": [{"name": "d", "command": "z", "sandbox": "firejail"}]})";
+  CHECK_THROWS_WITH(read_manifest(m, defaults), Catch::Contains("\"bwrap\" or \"none\""));
+  std::ofstream(m, std::ios::trunc) << R"({"contestants": [{"name": "e", "command": "z", "sandbox_ro": ["nope"]}]})";
+  CHECK_THROWS_WITH(read_manifest(m, defaults), Catch::Contains("does not exist"));
 }
