@@ -219,6 +219,8 @@ int cmd_run(int argc, char** argv) {
   if (!o.command.empty() && (!o.image.empty() || !o.image_archive.empty()))
     throw UsageError("--command and --image/--image-archive exclude each other");
   if (!o.manifest.empty() && !o.name.empty()) throw UsageError("--name is taken from the manifest's entries");
+  if (o.manifest.empty() && o.command.empty() && (!o.sandbox_ro.empty() || !o.sandbox_rw.empty()))
+    throw UsageError("--sandbox-ro/--sandbox-rw apply to --command contestants; a container sees only its volumes");
   if (o.sandbox == "none" && (!o.sandbox_ro.empty() || !o.sandbox_rw.empty()))
     throw UsageError("--sandbox-ro/--sandbox-rw need the sandbox; they make no sense with --sandbox none");
 

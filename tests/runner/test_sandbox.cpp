@@ -363,6 +363,10 @@ TEST_CASE("run: without a working bwrap, run exits 2 naming --sandbox none; --sa
                              " --gpu none --sandbox-ro " + shell_quote(tmp.path().string()) + " --command true");
   CHECK(shown.exit_code == 2);
   CHECK_THAT(shown.err, Catch::Contains("would show the team folder"));
+  const auto container = run_cli("run --cases " + shell_quote(tmp / "cases") + " --out " + shell_quote(tmp / "t4") +
+                                 " --image x:1 --sandbox-ro " + shell_quote(tmp.path().string()));
+  CHECK(container.exit_code == 2);
+  CHECK_THAT(container.err, Catch::Contains("apply to --command"));
 }
 
 TEST_CASE("run: a command cannot forge the journal; every launch has its own work folder", "[sandbox][cli]") {
