@@ -464,3 +464,25 @@ TEST_CASE("manifest: sandbox, sandbox_ro and sandbox_rw for commands, refused fo
   std::ofstream(m, std::ios::trunc) << R"({"contestants": [{"name": "e", "command": "z", "sandbox_ro": ["nope"]}]})";
   CHECK_THROWS_WITH(read_manifest(m, defaults), Catch::Contains("does not exist"));
 }
+
+TEST_CASE("run --sandbox none: a command that stops lesionbench and is continued later is a timeout", "[sandbox][cli]") {
+  // The attack the sandbox prevents, unconfined: the command SIGSTOPs lesionbench (its pid is the shell's
+  // that execs it), writes its prediction at once and exits; lesionbench is continued 2.5 s later. Its
+  // timer never fired, but the measured wall time is above the 1 s limit.
+  lb::test::TempDir tmp("sbstop");
+  const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
+  write_case(cases, "a");
+  const std::string inner = "kill -STOP $$; exec " + contestant_command("predict");
+  const std::string lb = "exec " + shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
+                         shell_quote(team.string()) + " --gpu none --timeout-s 1 --sandbox none --command \"" + inner + "\"";
+  const auto r = lb::test::run_command("( sh -c " + shell_quote(lb) +
+                                       " & p=$!; sleep 2.5; kill -CONT $p; wait $p; echo rc=$? )");
+  INFO(r.out << r.err);
+  CHECK_THAT(r.out, Catch::Contains("rc=0"));
+  std::vector<std::string> warnings;
+  const auto recs = read_records_jsonl((team / "records.jsonl").string(), &warnings);
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].status == RunStatus::timeout);
+  CHECK(recs[0].wall_s > 1.0);
+  CHECK_FALSE(recs[0].prediction.has_value());
+}
