@@ -116,7 +116,8 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   L.started_wall = std::chrono::system_clock::now();
   // A folder of its own for every launch, named afresh: a process left over from an earlier launch or run
   // (one not confined by the sandbox) cannot write into this one's outputs by the path it was given.
-  std::string tmpl = (work_ / (label + ".XXXXXX")).string();
+  // (The label is cut to stay within a file name's 255 bytes.)
+  std::string tmpl = (work_ / (label.substr(0, 100) + ".XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     L.launch_error = "could not create the launch's work folder in " + work_.string() + ": " + std::strerror(errno);
     return L;
