@@ -11,6 +11,8 @@
 #include "baseline/train.h"
 #include "cli/args.h"
 
+extern const char* const kLbDefaultModelJson;  // default_model_embedded.cpp (generated)
+
 namespace {
 
 using lb::cli::Args;
@@ -23,8 +25,9 @@ std::unique_ptr<tbb::global_control> limit_threads(int threads) {
   return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
 }
 
-// The model next to the executable (../share/... in an install, baseline/models in the source tree) or --model.
-std::string default_model_path() {
+// The model next to the executable (../share/... in an install, baseline/models in the source tree), else
+// the copy compiled in (a sandboxed command sees its program, not the folders around it); or --model.
+bl::Model default_model() {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path exe = fs::canonical("/proc/self/exe", ec);
@@ -35,9 +38,8 @@ std::string default_model_path() {
   }
   tries.push_back(fs::path(LB_BASELINE_SOURCE_MODEL));
   for (const auto& p : tries)
-    if (fs::exists(p)) return p.string();
-  throw UsageError("no default model found (looked next to the executable and at " +
-                   std::string(LB_BASELINE_SOURCE_MODEL) + "); give --model FILE");
+    if (fs::exists(p, ec)) return bl::Model::load(p.string());
+  return bl::Model::from_json(nlohmann::json::parse(kLbDefaultModelJson));
 }
 
 nlohmann::json patch_of(const std::string& text, const std::string& flag) {
@@ -77,8 +79,7 @@ int cmd_predict(int argc, char** argv) {
               "the others are written); 2 nothing could run (no input folder, no cases, bad model or options).");
   if (!a.parse(argc, argv)) return 0;
   const auto gc = limit_threads(threads);
-  if (model_path.empty()) model_path = default_model_path();
-  bl::Model m = bl::Model::load(model_path);
+  bl::Model m = model_path.empty() ? default_model() : bl::Model::load(model_path);
   m.post = patched(m.post, post, "--postprocess");
   const auto s = bl::predict_folder(input, output, m, std::cerr, prob_dir);
   std::cerr << "predicted " << s.written << " of " << s.cases << " cases into " << output;

@@ -118,7 +118,9 @@ else
   echo "NVML: ${LESIONBENCH_NVML_LIBRARY:-libnvidia-ml.so.1 through the loader}"
 fi
 
+# --sandbox none: the contestant compares what nvidia-smi says about its own pid with the runner's figures;
+# in the sandbox's PID namespace its pid is not the one NVML and the runner see.
 "${lb[@]}" run --cases "$work/cases" --out "$work/team" --name gpu-check --gpu 0 --sample-ms 100 --timeout-s 300 \
-  --command "$contestant"
+  --sandbox none --command "$contestant"
 echo
 "$py" "$root/benchmarks/gpu/check_gpu_run.py" "$work/team" "$work/contestant-log.json"

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -18,6 +19,7 @@
 #include "runner/hmac.h"
 #include "runner/journal.h"
 #include "runner/nvml.h"
+#include "runner/sandbox.h"
 #include "runner/scheduler.h"
 
 namespace fs = std::filesystem;
@@ -130,7 +132,8 @@ struct Options {
   std::string cases_dir, out_dir, manifest;
   std::string name, image, image_archive, engine = "auto", entry, memory = "28g", shm_size = "28g", network = "none";
   std::vector<std::string> engine_args, gpu_args, env;
-  std::string command, workdir;
+  std::string command, workdir, sandbox = "bwrap";
+  std::vector<std::string> sandbox_ro, sandbox_rw;
   bool per_case = false, batch = false, resume = false, fresh = false, quiet = false;
   double timeout_s = 600, sample_ms = 100, memory_limit_mib = 0;
   int pids_limit = 4096;
@@ -159,6 +162,12 @@ int cmd_run(int argc, char** argv) {
       .option("--name", "NAME", "contestant name (default: from the image or the command)", &o.name)
       .option("--command", "CMD", "a command line with {inputs} and {outputs}, run by /bin/sh -c", &o.command)
       .option("--workdir", "DIR", "working folder of --command (default: a fresh scratch folder per launch)", &o.workdir)
+      .choice("--sandbox", {"bwrap", "none"},
+              "commands run in a bubblewrap sandbox (default bwrap: own PID namespace, no network, only the "
+              "allow-list of docs/runner.md visible); none: unconfined, as your user",
+              &o.sandbox)
+      .repeated("--sandbox-ro", "PATH", "also show PATH read-only in the sandbox (repeatable)", &o.sandbox_ro)
+      .repeated("--sandbox-rw", "PATH", "also show PATH writable in the sandbox (repeatable)", &o.sandbox_rw)
       .repeated("--env", "KEY=VALUE", "extra environment for the contestant (repeatable)", &o.env)
       .option("--image", "IMAGE", "a container image following the FLARE contract (predict.sh)", &o.image)
       .option("--image-archive", "FILE", "load this `docker save` archive first; the image is removed after", &o.image_archive)
@@ -215,6 +224,10 @@ int cmd_run(int argc, char** argv) {
   if (!o.command.empty() && (!o.image.empty() || !o.image_archive.empty()))
     throw UsageError("--command and --image/--image-archive exclude each other");
   if (!o.manifest.empty() && !o.name.empty()) throw UsageError("--name is taken from the manifest's entries");
+  if (o.manifest.empty() && o.command.empty() && (!o.sandbox_ro.empty() || !o.sandbox_rw.empty()))
+    throw UsageError("--sandbox-ro/--sandbox-rw apply to --command contestants; a container sees only its volumes");
+  if (o.sandbox == "none" && (!o.sandbox_ro.empty() || !o.sandbox_rw.empty()))
+    throw UsageError("--sandbox-ro/--sandbox-rw need the sandbox; they make no sense with --sandbox none");
 
   // Defaults every contestant starts from; a manifest entry overrides them.
   ContestantSpec defaults;
@@ -227,6 +240,15 @@ int cmd_run(int argc, char** argv) {
   defaults.container.pids_limit = o.pids_limit;
   defaults.container.no_new_privileges = !o.allow_new_privileges;
   defaults.container.gpu_args = o.gpu_args;
+  defaults.command.sandbox = *parse_sandbox(o.sandbox);
+  for (const auto& [flag, in, out] : {std::tuple{"--sandbox-ro", &o.sandbox_ro, &defaults.command.sandbox_ro},
+                                      std::tuple{"--sandbox-rw", &o.sandbox_rw, &defaults.command.sandbox_rw}}) {
+    for (const auto& p : *in) {
+      std::error_code ec;
+      if (p.empty() || !fs::exists(p, ec)) throw UsageError(std::string(flag) + " " + p + ": no such file or folder");
+      out->push_back(fs::absolute(p).lexically_normal().string());
+    }
+  }
   for (const auto& kv : o.env) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError("--env needs KEY=VALUE, not '" + kv + "'");
@@ -281,6 +303,32 @@ int cmd_run(int argc, char** argv) {
     }
   }
 
+  // The sandbox must work before anything runs: a run that silently went unconfined, or recorded every
+  // case as launch_error, would be worse than stopping here.
+  bool need_bwrap = false;
+  for (const auto& spec : contestants) need_bwrap = need_bwrap || (!spec.is_container && spec.command.sandbox == SandboxKind::bwrap);
+  if (need_bwrap) {
+    std::string bwrap;
+    if (const std::string why = probe_bwrap(&bwrap); !why.empty()) {
+      std::cerr << "lesionbench run: " << why << "\n";
+      return 2;
+    }
+  }
+  for (const auto& spec : contestants) {
+    if (spec.is_container || spec.command.sandbox != SandboxKind::bwrap) continue;
+    const fs::path team = fs::absolute(o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name);
+    std::vector<std::pair<std::string, std::string>> given;
+    for (const auto& p : spec.command.sandbox_ro) given.emplace_back("--sandbox-ro", p);
+    for (const auto& p : spec.command.sandbox_rw) given.emplace_back("--sandbox-rw", p);
+    if (!spec.command.workdir.empty()) given.emplace_back("--workdir", spec.command.workdir);
+    for (const auto& [flag, p] : given)
+      if (paths_overlap(p, team)) {
+        std::cerr << "lesionbench run: " << spec.name << ": " << flag << " " << p << " would show the team folder "
+                  << team.string() << " (its journal and predictions) to the contestant; give a folder outside it\n";
+        return 2;
+      }
+  }
+
   const auto nvml = Nvml::load();
   const JournalMode mode = o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
   install_stop_handler();
@@ -315,6 +363,9 @@ int cmd_run(int argc, char** argv) {
               << " ms";
     if (st.memory_limit_mib > 0 && !spec.is_container) std::cout << ", memory limit " << fixed(st.memory_limit_mib, 0) << " MiB";
     if (spec.is_container && !spec.container.memory.empty()) std::cout << ", memory limit " << spec.container.memory;
+    if (!spec.is_container)
+      std::cout << (spec.command.sandbox == SandboxKind::bwrap ? ", sandbox bwrap"
+                                                               : ", NO sandbox (--sandbox none: it sees what you see)");
     std::cout << "\n";
     std::cout.flush();
 

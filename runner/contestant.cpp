@@ -73,7 +73,7 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
   auto resolve = [&](const std::string& p) { return p.empty() || fs::path(p).is_absolute() ? p : (base / p).string(); };
 
   static const std::set<std::string> known = {
-      "name", "command", "workdir", "env", "image", "image_archive", "engine", "engine_args", "entry",
+      "name", "command", "workdir", "sandbox", "sandbox_ro", "sandbox_rw", "env", "image", "image_archive", "engine", "engine_args", "entry",
       "memory", "shm_size", "network", "gpu_args", "mode", "timeout_s", "gpu", "memory_limit_mib", "description"};
   std::vector<ContestantSpec> out;
   std::set<std::string> names;
@@ -84,6 +84,9 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
     if (!e.is_object()) throw SetupError(where + " must be an object");
     ContestantSpec s;
     s.container = defaults.container;
+    s.command.sandbox = defaults.command.sandbox;
+    s.command.sandbox_ro = defaults.command.sandbox_ro;
+    s.command.sandbox_rw = defaults.command.sandbox_rw;
     s.batch = defaults.batch;
     s.timeout_s = defaults.timeout_s;
     s.gpu = defaults.gpu;
@@ -103,8 +106,24 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
     if (has_command) {
       s.command.command = str(e["command"], where + " command");
       if (e.contains("workdir")) s.command.workdir = resolve(str(e["workdir"], where + " workdir"));
+      if (e.contains("sandbox")) {
+        const auto kind = parse_sandbox(str(e["sandbox"], where + " sandbox"));
+        if (!kind) throw SetupError(where + ": sandbox must be \"bwrap\" or \"none\"");
+        s.command.sandbox = *kind;
+      }
+      for (const char* k : {"sandbox_ro", "sandbox_rw"}) {
+        if (!e.contains(k)) continue;
+        auto& list = std::string(k) == "sandbox_ro" ? s.command.sandbox_ro : s.command.sandbox_rw;
+        for (const auto& p : string_list(e[k], where + " " + k)) {
+          if (p.empty()) throw SetupError(where + ": " + k + " holds an empty path");
+          const fs::path full = fs::absolute(resolve(p)).lexically_normal();
+          std::error_code ec;
+          if (!fs::exists(full, ec)) throw SetupError(where + ": " + k + " path " + full.string() + " does not exist");
+          list.push_back(full.string());
+        }
+      }
     } else {
-      for (const char* k : {"workdir"})
+      for (const char* k : {"workdir", "sandbox", "sandbox_ro", "sandbox_rw"})
         if (e.contains(k)) throw SetupError(where + ": \"" + std::string(k) + "\" applies only to commands");
       if (e.contains("image")) s.container.image = str(e["image"], where + " image");
       if (e.contains("image_archive")) s.container.image_archive = resolve(str(e["image_archive"], where + " image_archive"));

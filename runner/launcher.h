@@ -31,6 +31,7 @@ struct LaunchRequest {
   std::filesystem::path inputs_dir;      // read-only for the contestant
   std::filesystem::path outputs_dir;     // empty; the contestant writes its predictions here
   std::filesystem::path work_dir;        // scratch working folder (commands start there)
+  std::filesystem::path team_dir;        // the team folder: a sandbox keeps it hidden (empty: none)
   std::optional<int> gpu_index;          // the GPU to give the contestant; none: no GPU flags at all
   std::filesystem::path stdout_log, stderr_log;
   size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;

@@ -345,9 +345,10 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
     }
     if (!grew) break;
   }
-  int killed = 0;
-  for (pid_t p : stopped)
-    if (::kill(p, SIGKILL) == 0) ++killed;
+  // Every frozen process is counted: one that is gone by the time its SIGKILL is sent was killed all the
+  // same (in a PID namespace, the kernel kills the rest once its init got ours).
+  const int killed = static_cast<int>(stopped.size());
+  for (pid_t p : stopped) ::kill(p, SIGKILL);
   if (pgid > 0) ::kill(-pgid, SIGKILL);
   // SIGKILL is delivered asynchronously (later still to a process in uninterruptible sleep): wait until each
   // is gone or a zombie, so nothing it does overlaps the output checks and the next case. Bounded, in case

@@ -133,6 +133,7 @@ void to_json(json& j, const RunRecord& r) {
                      {"image", r.provenance.image},
                      {"image_id", r.provenance.image_id},
                      {"engine", r.provenance.engine},
+                     {"sandbox", r.provenance.sandbox},
                      {"launch", r.provenance.launch},
                      {"host", r.provenance.host},
                      {"lesionbench", r.provenance.lesionbench}};
@@ -213,6 +214,8 @@ void from_json(const json& j, RunRecord& r) {
   r.provenance.image = get_str(p, "image", "provenance");
   r.provenance.image_id = get_str(p, "image_id", "provenance");
   r.provenance.engine = get_str(p, "engine", "provenance");
+  // Absent in records written before the sandbox existed (they ran unconfined).
+  if (auto it = p.find("sandbox"); it != p.end() && it->is_string()) r.provenance.sandbox = it->get<std::string>();
   if (auto it = p.find("launch"); it != p.end() && it->is_array())
     for (const auto& a : *it)
       if (a.is_string()) r.provenance.launch.push_back(a.get<std::string>());

@@ -84,6 +84,7 @@ struct Provenance {
   std::string command;                // the command template (kind command)
   std::string image, image_id;        // image reference and its ID (kind container)
   std::string engine;                 // "docker" or "podman"
+  std::string sandbox;                // kind command: "bwrap" or "none" (--sandbox); empty otherwise
   std::vector<std::string> launch;    // the argv actually executed
   std::string host;                   // host name
   std::string lesionbench;            // version (commit)

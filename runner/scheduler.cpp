@@ -2,9 +2,12 @@
 #include "runner/scheduler.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "metrics/nifti.h"
@@ -45,12 +48,19 @@ double ram_total_mib() {
 }  // namespace
 
 ExitVerdict classify_exit(const LaunchExit& e, KillReason reason, const RunSettings& settings, double timeout_s,
-                          double peak_rss_mib) {
+                          double peak_rss_mib, double wall_s) {
   ExitVerdict v;
   if (e.launch_error) {
     v = {RunStatus::launch_error, *e.launch_error, false};
     return v;
   }
+  // The limit holds on the measured wall time, whatever happened to our own timer (a contestant that
+  // stopped lesionbench with SIGSTOP and had it continued later finished "in time" by the timer's clock).
+  if (reason == KillReason::none && timeout_s > 0 && wall_s > timeout_s)
+    return {RunStatus::timeout,
+            "ran " + seconds_text(wall_s) + " s, longer than the limit of " + seconds_text(timeout_s) +
+                " s (--timeout-s), although lesionbench's timer did not stop it (was lesionbench paused?)",
+            false};
   switch (reason) {
     case KillReason::timeout:
       return {RunStatus::timeout,
@@ -94,6 +104,7 @@ struct Scheduler::Launch {
   double peak_rss_mib = 0;
   std::vector<std::string> argv;
   std::map<std::string, std::optional<double>> appeared;
+  fs::path dir;  // this launch's own work folder (inputs, outputs, scratch)
 };
 
 Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop)
@@ -102,8 +113,22 @@ Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<N
 Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label,
                                              double timeout_s) {
   Launch L;
-  const fs::path inputs = work_ / "inputs", outputs = work_ / "outputs", scratch = work_ / "scratch";
   L.started_wall = std::chrono::system_clock::now();
+  // A folder of its own for every launch, named afresh: a process left over from an earlier launch or run
+  // (one not confined by the sandbox) cannot write into this one's outputs by the path it was given.
+  // (The label is cut to stay within a file name's 255 bytes.)
+  std::string tmpl = (work_ / (label.substr(0, 100) + ".XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    L.launch_error = "could not create the launch's work folder in " + work_.string() + ": " + std::strerror(errno);
+    return L;
+  }
+  L.dir = tmpl;
+  std::error_code perm_ec;
+  // mkdtemp makes it 0700; containers may run as another user and must reach the folders inside.
+  fs::permissions(L.dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                             fs::perms::others_exec,
+                  perm_ec);
+  const fs::path inputs = L.dir / "inputs", outputs = L.dir / "outputs", scratch = L.dir / "scratch";
   try {
     fresh_dir(inputs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                           fs::perms::others_exec);
@@ -126,6 +151,7 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   req.inputs_dir = fs::absolute(inputs);
   req.outputs_dir = fs::absolute(outputs);
   req.work_dir = fs::absolute(scratch);
+  req.team_dir = fs::absolute(settings_.team_dir);
   req.gpu_index = settings_.gpu_index;
   req.stdout_log = logs_ / (label + ".stdout.txt");
   req.stderr_log = logs_ / (label + ".stderr.txt");
@@ -262,8 +288,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
     fs::remove(predictions_ / c.prediction_file(), ec);
     fs::remove_all(rejected_ / c.name, ec);
   };
-  auto keep_rejected = [&](const std::string& label) {
-    const fs::path outputs = work_ / "outputs";
+  auto keep_rejected = [&](const std::string& label, const fs::path& outputs) {
     if (fs::is_empty(outputs, ec)) return;
     fs::create_directories(rejected_, ec);
     fs::remove_all(rejected_ / label, ec);
@@ -319,7 +344,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       }
       r.wall_s = L.wall_s;
       fill_figures(r, L);
-      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, settings_.timeout_s, L.peak_rss_mib);
+      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, settings_.timeout_s, L.peak_rss_mib, L.wall_s);
       r.status = v.status;
       r.message = v.message;
       r.exit_code = L.exit.exit_code;
@@ -328,7 +353,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       for (const auto& n : L.exit.notes) r.notes.push_back(n);
       r.output_s = L.appeared[c.prediction_file()];
       if (v.check_output) {
-        const OutputsFolder folder(work_ / "outputs");
+        const OutputsFolder folder(L.dir / "outputs");
         const OutputVerdict ov = check_prediction(folder, c.prediction_file(), grid);
         if (ov.status == RunStatus::ok) {
           const std::string extras = describe_extras(folder, {c.prediction_file()});
@@ -351,8 +376,9 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       if (r.status != RunStatus::ok && !L.exit.stderr_last_line.empty() && r.status != RunStatus::bad_output &&
           r.status != RunStatus::no_output)
         r.message += "; last line of stderr: " + printable(L.exit.stderr_last_line, 200);
-      if (r.status != RunStatus::ok) keep_rejected(c.name);
+      if (r.status != RunStatus::ok) keep_rejected(c.name, L.dir / "outputs");
       publish(r, i);
+      if (!L.dir.empty()) fs::remove_all(L.dir, ec);
     }
   } else if (!pending.empty()) {
     if (cb.on_start) cb.on_start("batch", 0, total);
@@ -370,11 +396,11 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
     if (L.reason == KillReason::interrupt) {
       summary.interrupted = true;
     } else {
-      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, timeout, L.peak_rss_mib);
+      const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, timeout, L.peak_rss_mib, L.wall_s);
       std::vector<std::string> names;
       for (const auto& c : pending) names.push_back(c.prediction_file());
       std::optional<OutputsFolder> folder;
-      if (!L.launch_error && v.check_output) folder.emplace(work_ / "outputs");
+      if (!L.launch_error && v.check_output) folder.emplace(L.dir / "outputs");
       if (!L.launch_error) {
         try {
           write_samples_file((samples_ / "batch.csv").string(), L.samples);
@@ -433,7 +459,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         publish(r, i);
       }
       folder.reset();
-      if (any_failed) keep_rejected("batch");
+      if (any_failed) keep_rejected("batch", L.dir / "outputs");
     }
   }
 

@@ -50,8 +50,9 @@ struct ExitVerdict {
   std::string message;
   bool check_output = true;  // false when we killed it: whatever it wrote is not trusted
 };
+// wall_s: the launch's measured wall time; above a timeout_s > 0 it is a timeout even when nothing killed it.
 ExitVerdict classify_exit(const LaunchExit& exit, KillReason reason, const RunSettings& settings, double timeout_s,
-                          double peak_rss_mib);
+                          double peak_rss_mib, double wall_s = 0);
 
 struct RunCallbacks {
   std::function<void(const std::string& label, size_t index, size_t total)> on_start;

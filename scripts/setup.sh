@@ -11,6 +11,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libdeflate-dev libisal-dev
   catch2 libinsighttoolkit5-dev                        # ITK: .mha/.mhd/.nrrd/.nhdr (full build); tests: Catch2, a NIfTI cross-check
   podman runc busybox-static                           # container contestants and their tests
+  bubblewrap                                           # the sandbox of command contestants (bwrap)
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard

@@ -31,6 +31,7 @@ struct Run {
 struct Bench {
   lb::test::TempDir tmp{"launch"};
   fs::path in = tmp.path() / "in dir 'quoted'", out = tmp.path() / "out $HOME", work = tmp.path() / "work";
+  SandboxKind sandbox = SandboxKind::bwrap;  // the default; none where a test is about the unconfined path
   Bench() {
     write_case(in, "C1");
     fs::create_directories(out);
@@ -51,7 +52,7 @@ struct Bench {
   // Runs `command`; kills it after `kill_after_s` when > 0.
   Run run(const std::string& command, double kill_after_s = 0, LaunchRequest req = {}) {
     if (req.label.empty()) req = request();
-    ProcessLauncher launcher({command, "", {{"LB_TEST_PIDS", (tmp.path() / "pids").string()}}});
+    ProcessLauncher launcher({command, "", {{"LB_TEST_PIDS", (tmp.path() / "pids").string()}}, sandbox});
     Provenance p;
     launcher.prepare(p);
     auto l = launcher.launch(req);
@@ -104,8 +105,13 @@ TEST_CASE("exit codes and signals are reported as they happened", "[launcher]") 
     CHECK_THAT(r.err, Catch::Contains("about to crash on C1"));
   }
   SECTION("a crash of the launched process itself is a signal") {
+    b.sandbox = SandboxKind::none;
     const Run r = b.run("exec " + contestant_command("crash"));
     CHECK(r.exit.signal == SIGSEGV);
+    CHECK(r.exit.exit_code == 128 + SIGSEGV);
+  }
+  SECTION("in the sandbox, bwrap passes a crash on as 128+11") {
+    const Run r = b.run("exec " + contestant_command("crash"));
     CHECK(r.exit.exit_code == 128 + SIGSEGV);
   }
   SECTION("a command that does not exist") {
@@ -117,6 +123,8 @@ TEST_CASE("exit codes and signals are reported as they happened", "[launcher]") 
 
 TEST_CASE("kill stops the whole tree: children and grandchildren of a hanging contestant", "[launcher]") {
   Bench b;
+  // Unconfined, so that the pids it writes are ours (the sandbox's case: test_sandbox.cpp).
+  b.sandbox = SandboxKind::none;
   const Run r = b.run(contestant_command("spawn-tree"), 0.5);
   CHECK(r.exit.signal == SIGKILL);
   const auto pids = read_pids((b.tmp.path() / "pids").string());
@@ -126,6 +134,8 @@ TEST_CASE("kill stops the whole tree: children and grandchildren of a hanging co
 
 TEST_CASE("a daemonised orphan left behind is killed when the contestant exits", "[launcher]") {
   Bench b;
+  // Unconfined, so that its pid is ours to look at (in the sandbox the namespace ends with the command).
+  b.sandbox = SandboxKind::none;
   const Run r = b.run(contestant_command("orphan"));
   CHECK(r.exit.exit_code == 0);
   const auto pids = read_pids((b.tmp.path() / "pids").string());
@@ -166,6 +176,7 @@ TEST_CASE("a GPU index reaches a command as CUDA_VISIBLE_DEVICES in NVML's order
   Bench b;
   LaunchRequest req = b.request();
   req.gpu_index = 1;
+  b.sandbox = SandboxKind::none;  // in the sandbox it is 0: see test_sandbox.cpp
   const Run r = b.run("echo \"$CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER\"", 0, req);
   CHECK(r.out == "1 PCI_BUS_ID\n");
   const Run none = b.run("echo \"[${CUDA_VISIBLE_DEVICES-unset}]\"");
@@ -174,6 +185,8 @@ TEST_CASE("a GPU index reaches a command as CUDA_VISIBLE_DEVICES in NVML's order
 
 TEST_CASE("a command runs in its own working folder and process group", "[launcher]") {
   Bench b;
+  // Unconfined: in the sandbox the process group is bwrap's init's, inside a PID namespace of its own.
+  b.sandbox = SandboxKind::none;
   const Run r = b.run("pwd; cut -d' ' -f5 /proc/$$/stat; echo $$");
   std::istringstream lines(r.out);
   std::string cwd, pgid, pid;

@@ -211,10 +211,12 @@ TEST_CASE("run: Ctrl-C stops the contestant, keeps the finished cases and exits 
   write_case(cases, "c_good");
   const std::string pidfile = tmp / "pid";
   const std::string command = "echo $$ > " + shell_quote(pidfile) + "; exec " + contestant_command("by-name");
+  // --sandbox none: the pid it writes must be ours (the sandbox's own case: test_sandbox.cpp).
   const std::string cli = shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
-                          shell_quote(team.string()) + " --command " + shell_quote(command);
+                          shell_quote(team.string()) + " --sandbox none --command " + shell_quote(command);
   // Start the run, wait until the hanging case is running, press Ctrl-C (SIGINT to lesionbench only).
-  const std::string started = shell_quote(tmp / "team/.work/inputs/b_hang_0000.nii.gz");
+  // Each launch has its own folder, .work/<case>.XXXXXX/.
+  const std::string started = shell_quote(tmp / "team/.work") + "/b_hang.*/inputs/b_hang_0000.nii.gz";
   const auto r = lb::test::run_command("( " + cli + " & p=$!; for i in $(seq 400); do [ -e " + started +
                                        " ] && break; sleep 0.05; done; sleep 0.5; kill -INT $p; wait $p; echo rc=$? )");
   INFO(r.out << r.err);
@@ -227,7 +229,7 @@ TEST_CASE("run: Ctrl-C stops the contestant, keeps the finished cases and exits 
   CHECK_FALSE(process_alive(pids.back()));
   // --resume finishes the job.
   const auto again = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(team.string()) +
-                             " --resume --timeout-s 1 --command " + shell_quote(command));
+                             " --resume --timeout-s 1 --sandbox none --command " + shell_quote(command));
   CHECK(again.exit_code == 0);
   recs = records_by_case(team);
   CHECK(recs.size() == 3);
@@ -266,8 +268,10 @@ TEST_CASE("run: a contestant does not outlive lesionbench killed outright", "[cl
   write_case(cases, "a_hang");
   const std::string pidfile = tmp / "pid";
   const std::string command = "echo $$ > " + shell_quote(pidfile) + "; exec " + contestant_command("by-name");
+  // --sandbox none: the unconfined case (the sandbox's: test_sandbox.cpp, which also covers what the shell
+  // started).
   const std::string cli = shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
-                          shell_quote(tmp / "team") + " --command " + shell_quote(command);
+                          shell_quote(tmp / "team") + " --sandbox none --command " + shell_quote(command);
   const auto r = lb::test::run_command("( " + cli + " & p=$!; for i in $(seq 200); do [ -s " + shell_quote(pidfile) +
                                        " ] && break; sleep 0.05; done; sleep 0.3; kill -KILL $p; wait $p; echo rc=$? )");
   CHECK_THAT(r.out, Catch::Contains("rc=137"));

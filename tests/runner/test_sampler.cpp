@@ -34,7 +34,8 @@ Ran run_sampled(const std::string& mode, const std::string& arg, double interval
   write_case(tmp.path() / "in", "C1");
   fs::create_directories(tmp.path() / "out");
   fs::create_directories(tmp.path() / "work");
-  ProcessLauncher launcher({contestant_command(mode, arg), "", {}});
+  // Unconfined: these tests measure the sampler, and the fake NVML's state holds pids as we see them.
+  ProcessLauncher launcher({contestant_command(mode, arg), "", {}, SandboxKind::none});
   Provenance p;
   launcher.prepare(p);
   LaunchRequest r;
