@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 namespace fs = std::filesystem;
 
@@ -89,12 +90,17 @@ Journal::~Journal() {
 void Journal::append(const RunRecord& record) {
   const std::string line = nlohmann::json(record).dump() + "\n";
   // One write of the whole line (O_APPEND): a crash leaves either the line or a torn tail we cut next time.
+  // A failed write (a full disk) is taken back to the last whole line: the journal stays consistent, and
+  // std::system_error carries the cause (ENOSPC) for the caller.
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t k = ::write(fd_, line.data() + done, line.size() - done);
     if (k < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error("cannot append to " + path_.string() + ": " + std::strerror(errno));
+      const int e = errno;
+      if (before >= 0) (void)!::ftruncate(fd_, before);
+      throw std::system_error(e, std::generic_category(), "cannot append to " + path_.string());
     }
     done += static_cast<size_t>(k);
   }

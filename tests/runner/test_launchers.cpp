@@ -196,7 +196,8 @@ TEST_CASE("the container command line follows FLARE's, with read-only inputs and
   const std::vector<std::string> expected_tail = {"run",     "--name", "NAME",   "--network",
                                                   "none",    "-m",     "28g",    "--shm-size",
                                                   "28g",     "--pids-limit", "4096", "--security-opt",
-                                                  "no-new-privileges", "-v", "/data/in:/workspace/inputs:ro",
+                                                  "no-new-privileges", "--cap-drop", "ALL",
+                                                  "-v", "/data/in:/workspace/inputs:ro",
                                                   "-v",      "/data/out:/workspace/outputs",
                                                   "--cpus",  "4",      "team-a:latest",
                                                   "/bin/bash", "-c",   "sh predict.sh"};
