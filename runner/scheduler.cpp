@@ -410,7 +410,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
            " entries when it was stopped)";
   };
 
-  try {
+  try {  // a full disk anywhere below stops the run: see the catch after the batch branch
   if (prepare_error) {
     for (size_t i = 0; i < pending.size(); ++i) {
       RunRecord r = base_record(pending[i]);
@@ -428,7 +428,6 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       }
       if (cb.on_start) cb.on_start(c.name, i, total);
       clear_case(c);
-      try {
       std::optional<nifti::Geometry> grid;
       std::string grid_note;
       try {
@@ -506,10 +505,6 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         if (!note.empty()) r.notes.push_back(note);
       }
       publish(r, i);
-      } catch (const DiskFull&) {
-        discard_case(c);
-        throw;
-      }
     }
   } else if (!pending.empty()) {
     if (cb.on_start) cb.on_start("batch", 0, total);
@@ -523,7 +518,6 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       }
     }
     const double timeout = settings_.timeout_s * static_cast<double>(pending.size());
-    try {
     Launch L = launch_and_wait(pending, "batch", timeout);
     if (L.reason == KillReason::interrupt) {
       summary.interrupted = true;
@@ -602,14 +596,11 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         if (!note.empty()) summary.notes.push_back("rejected/batch: " + note);
       }
     }
-    } catch (const DiskFull&) {
-      for (const auto& c : pending)
-        if (!journal.has(c.name)) discard_case(c);
-      throw;
-    }
   }
   } catch (const DiskFull&) {
-    // The run stops here; what is recorded stays, the case in flight left nothing behind.
+    // The run stops here; what is recorded stays, the cases in flight leave nothing behind.
+    for (const auto& c : pending)
+      if (!journal.has(c.name)) discard_case(c);
     launcher_.cleanup(&summary.notes);
     fs::remove_all(work_, ec);
     throw;

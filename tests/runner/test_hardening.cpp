@@ -195,7 +195,7 @@ TEST_CASE("issue 11.1: containers get no capabilities, nosuid,nodev mounts with 
   CHECK(has(argv, "-v", "/out:/workspace/outputs"));  // docker's -v takes no nosuid
 }
 
-TEST_CASE("issue 11.1: container: a setuid file made by the container's root is kept inert; it ran with no "
+TEST_CASE("issue 11.1: container: a setuid file made by the container's root is kept inert, and it ran with no "
           "capabilities on a nosuid outputs mount", "[issue11][container]") {
   REQUIRE_PODMAN_OR_SKIP();
   TestImage img("predict");
@@ -351,7 +351,7 @@ TEST_CASE("issue 11.4: over --max-output-mib or --max-output-files the launch is
   CHECK_FALSE(fs::exists(tmp.path() / "team" / "rejected" / "many"));
 }
 
-TEST_CASE("issue 11.4: a full disk stops the run with exit 3 and a consistent journal; --resume completes",
+TEST_CASE("issue 11.4: a full disk stops the run with exit 3 and a consistent journal, and --resume completes",
           "[issue11]") {
   lb::test::TempDir tmp("diskfull");
   const fs::path mnt = tmp.path() / "fs";
@@ -449,7 +449,7 @@ TEST_CASE("issue 11.5: header differences name every changed field", "[issue11]"
 
 // ---- 9. The runner follows the scorer on a prediction's geometry ------------------------------------------
 
-TEST_CASE("issue 11.9: a prediction on another origin is kept with a warning; --geometry strict rejects it", "[issue11]") {
+TEST_CASE("issue 11.9: a prediction on another origin is kept with a warning, and --geometry strict rejects it", "[issue11]") {
   auto play = [](const LaunchRequest& r, const std::atomic<bool>&) {
     write_prediction(r, r.label, {5, 0, 0});
     return MockOutcome{};

@@ -143,7 +143,7 @@ TEST_CASE("a truncated prediction is bad_output (the whole gzip stream is checke
   CHECK_THAT(v.message, Catch::Contains("not a readable NIfTI"));
 }
 
-TEST_CASE("a prediction on another shape is bad_output; another grid is bad_output under strict, saying what differs", "[output]") {
+TEST_CASE("a prediction on another shape is bad_output, another grid is bad_output under strict, saying what differs", "[output]") {
   SECTION("shape") {
     Fixture f;
     f.write_mask("C1.nii.gz", {23, 20, 8});
