@@ -1,8 +1,13 @@
 // The contestant header and the containers-in-flight file of a team folder; see team_state.h.
 #include "runner/team_state.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/process/search_path.hpp>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -14,6 +19,25 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace lb::runner {
+
+namespace {
+// The whole of a small file in the team folder, never through a link (the folder is not trusted);
+// nullopt when it is absent, a link, or not a regular file.
+std::optional<std::string> read_small_file(const fs::path& p, size_t max_bytes = 1 << 20) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t k; text.size() < max_bytes && (k = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(k));
+  ::close(fd);
+  return text;
+}
+}  // namespace
 
 std::vector<std::string> header_differences(const json& stored, const json& current) {
   std::vector<std::string> out;
@@ -37,12 +61,14 @@ json read_header(const fs::path& team_dir) {
   const fs::path p = team_dir / kHeaderFile;
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(p, ec))) return nullptr;
-  std::ifstream in(p);
+  const auto text = read_small_file(p);
+  if (!text) throw std::runtime_error(p.string() + " is not a regular file (a link?)");
   json doc;
   try {
-    doc = json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(p.string() + " is not valid JSON: " + e.what());
+    doc = json::parse(*text);
+  } catch (const json::exception&) {
+    // Not the parser's text: it quotes bytes of the file.
+    throw std::runtime_error(p.string() + " is not valid JSON");
   }
   if (!doc.is_object()) throw std::runtime_error(p.string() + " is not a JSON object");
   return doc;
@@ -68,7 +94,7 @@ bool is_our_container_name(const std::string& name) {
 
 std::vector<std::pair<std::string, std::string>> InFlightContainers::read_entries() const {
   std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream in(path_);
+  std::istringstream in(read_small_file(path_).value_or(""));
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);

@@ -445,6 +445,15 @@ TEST_CASE("issue 11.5: header differences name every changed field", "[issue11]"
   REQUIRE(d.size() == 2);
   CHECK(d[0] == "timeout_s: 600 -> 5");
   CHECK(d[1] == "entry: (absent) -> [\"sh\"]");
+  // The team folder is not trusted: a header that is a link is not followed (nor its target quoted).
+  lb::test::TempDir tmp("hdrlink");
+  fs::create_symlink("/etc/passwd", tmp.path() / kHeaderFile);
+  CHECK_THROWS_WITH(read_header(tmp.path()), Catch::Contains("not a regular file") && !Catch::Contains("root"));
+  // Nor is a containers-in-flight file that is a link.
+  fs::create_symlink("/etc/passwd", tmp.path() / kInFlightFile);
+  std::vector<std::string> notes;
+  InFlightContainers(tmp.path()).remove_leftovers(&notes);
+  CHECK(notes.empty());
 }
 
 // ---- 9. The runner follows the scorer on a prediction's geometry ------------------------------------------
