@@ -86,11 +86,7 @@ ExitVerdict classify_exit(const LaunchExit& e, KillReason reason, const RunSetti
     case KillReason::interrupt:
       return {RunStatus::signal, "interrupted (Ctrl-C): the contestant was stopped", false};
     case KillReason::output:
-      return {RunStatus::bad_output,
-              "wrote more than --max-output-mib " + seconds_text(settings.max_output_mib) + " MiB or --max-output-files " +
-                  std::to_string(settings.max_output_files) + " files (per case) into its outputs and working folders: "
-                  "stopped, its files removed",
-              false};
+      return {RunStatus::bad_output, "wrote more into its outputs and working folders than the output caps allow", false};
     case KillReason::none:
       break;
   }
@@ -123,6 +119,7 @@ struct Scheduler::Launch {
   std::vector<std::string> argv;
   std::map<std::string, std::optional<double>> appeared;
   OutputUsage usage;  // when the output caps stopped it
+  uint64_t cap_bytes = 0, cap_files = 0;
 };
 
 Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop)
@@ -187,6 +184,8 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   const double n = static_cast<double>(cases.size());
   const uint64_t cap_bytes = static_cast<uint64_t>(settings_.max_output_mib * n * 1024 * 1024);
   const uint64_t cap_files = settings_.max_output_files * static_cast<uint64_t>(cases.size());
+  L.cap_bytes = cap_bytes;
+  L.cap_files = cap_files;
   auto over_caps = [&] {
     if (!cap_bytes && !cap_files) return false;
     OutputUsage u = output_usage(outputs, cap_bytes, cap_files);
@@ -291,7 +290,11 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   in_flight_ = std::make_unique<InFlightContainers>(team);
   in_flight_->remove_leftovers(&summary.notes);
   fs::remove_all(work_, ec);
-  fs::create_directories(work_);
+  try {
+    fs::create_directories(work_);
+  } catch (...) {
+    rethrow_disk_full("creating " + work_.string());
+  }
   // Private while contestants write below it: nothing they leave (a setuid binary made by a container's
   // root, a FIFO) is reachable by other local users, whatever the modes inside.
   fs::permissions(work_, fs::perms::owner_all, ec);
@@ -409,9 +412,15 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
     fs::remove_all(work_ / "outputs", ec);
     fs::remove_all(work_ / "scratch", ec);
   };
-  auto usage_text = [](const OutputUsage& u) {
-    return " (" + mib_text(static_cast<double>(u.bytes)) + " MiB in " + std::to_string(u.entries) +
-           " entries when it was stopped)";
+  auto usage_text = [](const Launch& l) {
+    const OutputUsage& u = l.usage;
+    const std::string what =
+        l.cap_bytes && u.bytes > l.cap_bytes
+            ? mib_text(static_cast<double>(u.bytes)) + " MiB, above --max-output-mib (" +
+                  mib_text(static_cast<double>(l.cap_bytes)) + " MiB for this launch)"
+            : std::to_string(u.entries) + " files and folders, above --max-output-files (" + std::to_string(l.cap_files) +
+                  " for this launch)";
+    return ": " + what + "; stopped, its files removed";
   };
 
   try {  // a full disk anywhere below stops the run: see the catch after the batch branch
@@ -476,7 +485,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       for (const auto& n : L.exit.notes) r.notes.push_back(n);
       r.output_s = L.appeared[c.prediction_file()];
       if (L.reason == KillReason::output) {
-        r.message += usage_text(L.usage);
+        r.message += usage_text(L);
         drop_outputs();
       }
       if (v.check_output) {
@@ -564,7 +573,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         if (!r.signal && v.status == RunStatus::signal && r.exit_code && *r.exit_code > 128) r.signal = *r.exit_code - 128;
         r.output_s = L.appeared[c.prediction_file()];
         if (i == 0) {
-          if (L.reason == KillReason::output) r.message += usage_text(L.usage);
+          if (L.reason == KillReason::output) r.message += usage_text(L);
           for (const auto& n : L.exit.notes) r.notes.push_back(n);
           if (folder) {
             const std::string extras = describe_extras(*folder, names);
