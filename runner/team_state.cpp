@@ -105,6 +105,11 @@ std::vector<std::pair<std::string, std::string>> InFlightContainers::read_entrie
 }
 
 void InFlightContainers::write_entries(const std::vector<std::pair<std::string, std::string>>& entries) const {
+  if (entries.empty()) {  // nothing in flight: no file
+    std::error_code ec;
+    fs::remove(path_, ec);
+    return;
+  }
   std::string text;
   for (const auto& [engine, name] : entries) text += engine + " " + name + "\n";
   write_file_atomic(path_.string(), text);

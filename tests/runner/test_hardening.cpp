@@ -279,6 +279,24 @@ TEST_CASE("issue 11.3: lesionbench killed outright (kill -9): its watchdog remov
   CHECK(wait_until_gone("lesionbench-kill9case", 20));
 }
 
+TEST_CASE("issue 11.3: after a run that ended normally, no container is named in flight", "[issue11][container]") {
+  REQUIRE_PODMAN_OR_SKIP();
+  TestImage img("predict");
+  if (!img.ok()) {
+    WARN("skipped: " << img.why());
+    return;
+  }
+  lb::test::TempDir tmp("ctrclean");
+  write_case(tmp.path() / "cases", "cleanrun");
+  const auto r = run_cli(cli_base(tmp.path() / "cases", tmp.path() / "team") + "--engine podman --memory 1g "
+                         "--shm-size 64m --image " + shell_quote(img.tag()));
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(records_of(tmp.path() / "team").at("cleanrun").status == RunStatus::ok);
+  CHECK_FALSE(fs::exists(tmp.path() / "team" / kInFlightFile));
+  CHECK(containers_named("lesionbench-cleanrun").empty());
+}
+
 TEST_CASE("issue 11.10: a second Ctrl-C ends lesionbench at once and still leaves no container behind",
           "[issue11][container]") {
   REQUIRE_PODMAN_OR_SKIP();
