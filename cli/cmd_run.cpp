@@ -31,6 +31,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+// The disk under a team folder filled up (docs/runner.md, "Exit codes").
+constexpr int kExitDiskFull = 3;
+
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 // Ctrl-C (or SIGTERM) asks the run to stop: the contestant is killed and the journal stays complete.
@@ -138,6 +141,11 @@ struct Options {
   double timeout_s = 600, sample_ms = 100, memory_limit_mib = 0;
   int pids_limit = 4096;
   bool allow_new_privileges = false;
+  std::vector<std::string> cap_add;
+  std::string geometry = "warn";
+  double max_output_mib = 16384, keep_rejected_mib = 64;
+  int max_output_files = 10000;
+  bool force = false;
   int log_cap_kib = 1024;
   std::string gpu = "auto";
   std::string sign_key_file;  // --sign-key
@@ -182,6 +190,9 @@ int cmd_run(int argc, char** argv) {
               &o.pids_limit)
       .flag("--allow-new-privileges", "leave out --security-opt no-new-privileges (setuid binaries in the image work)",
             &o.allow_new_privileges)
+      .repeated("--cap-add", "CAP", "give the container this capability (repeatable; containers start with none, "
+                                    "--cap-drop ALL; ALL: the engine's default set)",
+                &o.cap_add)
       .repeated("--gpu-arg", "ARG", "GPU flags for the engine with {gpu} for the index (default docker: --gpus "
                                     "device={gpu}; podman: --device nvidia.com/gpu={gpu})",
                 &o.gpu_args)
@@ -192,6 +203,17 @@ int cmd_run(int argc, char** argv) {
       .option("--sample-ms", "MS", "sampling interval (default 100, FLARE's)", &o.sample_ms)
       .option("--memory-limit-mib", "MIB", "kill a command whose processes' resident memory exceeds this (status oom)",
               &o.memory_limit_mib)
+      .option("--max-output-mib", "MIB", "stop a launch that writes more than this into its outputs and working "
+                                          "folders, per case (status bad_output; default 16384; 0: no cap)",
+              &o.max_output_mib)
+      .option("--max-output-files", "N", "the same for the number of files and folders (default 10000; 0: no cap)",
+              &o.max_output_files)
+      .option("--keep-rejected-mib", "MIB", "most of a failed case's outputs kept in rejected/<case>/ (default 64)",
+              &o.keep_rejected_mib)
+      .choice("--geometry", {"warn", "strict"}, "a prediction whose spacing, origin or direction differs from its "
+                                                "image: warn (default, kept with a note, as `score` does) or strict "
+                                                "(bad_output)",
+              &o.geometry)
       .option("--log-cap-kib", "KIB", "keep this much of the start of each stdout/stderr, plus a quarter of it from "
                                       "the end (default 1024)",
               &o.log_cap_kib)
@@ -200,6 +222,8 @@ int cmd_run(int argc, char** argv) {
               &o.sign_key_file)
       .flag("--resume", "continue a run: cases already in records.jsonl are skipped", &o.resume)
       .flag("--fresh", "start over: remove the team folder's records, predictions, samples and logs first", &o.fresh)
+      .flag("--force", "run even though the team folder was started with another contestant (contestant.json)",
+            &o.force)
       .flag("--quiet", "print only failed cases and the summary", &o.quiet)
       .epilog(
           "Examples:\n"
@@ -208,6 +232,7 @@ int cmd_run(int argc, char** argv) {
           "  lesionbench run --cases imagesTs/ --out runs/team-a --image-archive team-a.tar.gz --gpu 0\n"
           "  lesionbench run --cases imagesTs/ --out runs/ --manifest contestants.json --resume\n\n"
           "Exit codes: 0 the run completed (failed cases are recorded with their status), 2 it could not start,\n"
+          "3 the disk is full (the case in flight was not recorded; free space and continue with --resume),\n"
           "130 interrupted (the journal holds every finished case; continue with --resume).");
   if (!args.parse(argc, argv)) return 0;
 
@@ -218,6 +243,9 @@ int cmd_run(int argc, char** argv) {
   if (o.memory_limit_mib < 0) throw UsageError("--memory-limit-mib must be >= 0");
   if (o.pids_limit < 0) throw UsageError("--pids-limit must be >= 0");
   if (o.log_cap_kib < 1) throw UsageError("--log-cap-kib must be at least 1");
+  if (o.max_output_mib < 0) throw UsageError("--max-output-mib must be >= 0");
+  if (o.max_output_files < 0) throw UsageError("--max-output-files must be >= 0");
+  if (o.keep_rejected_mib < 0) throw UsageError("--keep-rejected-mib must be >= 0");
   const bool single = !o.command.empty() || !o.image.empty() || !o.image_archive.empty();
   if (o.manifest.empty() && !single) throw UsageError("give a contestant: --command, --image or --image-archive, or --manifest");
   if (!o.manifest.empty() && single) throw UsageError("--manifest replaces --command/--image; give one or the other");
@@ -239,6 +267,7 @@ int cmd_run(int argc, char** argv) {
   defaults.container.network = o.network;
   defaults.container.pids_limit = o.pids_limit;
   defaults.container.no_new_privileges = !o.allow_new_privileges;
+  defaults.container.cap_add = o.cap_add;
   defaults.container.gpu_args = o.gpu_args;
   defaults.command.sandbox = *parse_sandbox(o.sandbox);
   for (const auto& [flag, in, out] : {std::tuple{"--sandbox-ro", &o.sandbox_ro, &defaults.command.sandbox_ro},
@@ -349,6 +378,11 @@ int cmd_run(int argc, char** argv) {
     st.log_tail_bytes = st.log_head_bytes / 4;
     st.lesionbench_version = version_text;
     st.sign_key = sign_key;
+    st.strict_geometry = o.geometry == "strict";
+    st.max_output_mib = o.max_output_mib;
+    st.max_output_files = static_cast<uint64_t>(o.max_output_files);
+    st.keep_rejected_mib = o.keep_rejected_mib;
+    st.force = o.force;
     const GpuChoice gpu = resolve_gpu(spec.gpu.value_or(o.gpu), *nvml);
     st.gpu_index = gpu.index;
 
@@ -369,6 +403,7 @@ int cmd_run(int argc, char** argv) {
     std::cout << "\n";
     std::cout.flush();
 
+    st.header = contestant_header(spec, st);
     const auto launcher = make_launcher(spec);
     Scheduler scheduler(*launcher, st, nvml, &g_stop);
     RunCallbacks cb;
@@ -382,6 +417,12 @@ int cmd_run(int argc, char** argv) {
       std::cerr << "lesionbench run: " << spec.name << ": " << e.what() << "\n";
       exit_code = 2;
       continue;
+    } catch (const DiskFull& e) {
+      // Nothing more can be written anywhere in this folder: stop the whole run, resumably.
+      std::cerr << "lesionbench run: " << spec.name << ": " << e.what() << "\n"
+                << "lesionbench run: disk full: every case recorded so far is in " << (st.team_dir / "records.jsonl").string()
+                << "; the case in flight left nothing behind. Free space, then run again with --resume.\n";
+      return kExitDiskFull;
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& n : summary.notes) std::cout << "   note: " << n << "\n";

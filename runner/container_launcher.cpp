@@ -3,7 +3,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +20,10 @@
 
 #include "runner/proc.h"
 #include "runner/spawn.h"
+#include "runner/team_state.h"
 #include "runner/util.h"
+
+extern char** environ;
 
 namespace lb::runner {
 
@@ -87,17 +92,88 @@ int64_t read_oom_kill(int fd) {
   return -1;
 }
 
+// Removes the container if lesionbench dies first. A /bin/sh in a session of its own (Ctrl-C at the
+// terminal and our process group's signals do not reach it) reads one line from a pipe whose only writer
+// is us: "done" when we removed the container ourselves; end of file when we died. Then it runs
+// `ENGINE rm -f NAME` three times, 2 s apart: the engine's client may still be creating the container.
+// posix_spawn, not fork: lesionbench has threads.
+class Watchdog {
+ public:
+  Watchdog(const std::string& engine_path, const std::string& name) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    ::posix_spawn_file_actions_init(&fa);
+    ::posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+    ::posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    ::posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    ::posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+    ::posix_spawnattr_setsigmask(&attr, &none);
+    ::posix_spawnattr_setsigdefault(&attr, &defaults);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    const char* script =
+        "read x; [ \"$x\" = done ] && exit 0; "
+        "for i in 1 2 3; do \"$0\" rm -f \"$1\"; sleep 2; done";
+    std::vector<std::string> args = {"/bin/sh", "-c", script, engine_path, name};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    if (::posix_spawn(&pid, "/bin/sh", &fa, &attr, argv.data(), environ) == 0) {
+      pid_ = pid;
+      fd_ = p[1];
+    } else {
+      ::close(p[1]);
+    }
+    ::close(p[0]);
+    ::posix_spawn_file_actions_destroy(&fa);
+    ::posix_spawnattr_destroy(&attr);
+  }
+  ~Watchdog() { disarm(); }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  bool armed() const { return fd_ >= 0; }
+  // We removed the container ourselves: the watchdog exits without doing anything.
+  void disarm() {
+    if (fd_ < 0) return;
+    (void)!::write(fd_, "done\n", 5);
+    ::close(fd_);
+    fd_ = -1;
+    // It exits at once; a subreaper's sweep may have reaped it already (ECHILD).
+    for (int i = 0; i < 200; ++i) {
+      const pid_t r = ::waitpid(pid_, nullptr, WNOHANG);
+      if (r != 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
+
 class ContainerLaunched : public Launched {
  public:
-  ContainerLaunched(const SpawnOptions& o, std::string engine, std::string name, std::string memory_limit)
-      : engine_(std::move(engine)), name_(std::move(name)), memory_limit_(std::move(memory_limit)), client_(o) {
+  // The watchdog (and the in-flight entry) come first: no moment when the container exists unguarded.
+  ContainerLaunched(const SpawnOptions& o, std::string engine, std::string name, std::string memory_limit,
+                    std::unique_ptr<Watchdog> watchdog, InFlightContainers* in_flight)
+      : engine_(std::move(engine)), name_(std::move(name)), memory_limit_(std::move(memory_limit)),
+        watchdog_(std::move(watchdog)), in_flight_(in_flight), client_(o) {
     tree_.root.store(0);  // the engine's client is not the contestant
     watcher_ = std::thread([this] { watch(); });
   }
   ~ContainerLaunched() override {
     stop_watch_.store(true);
     if (watcher_.joinable()) watcher_.join();
-    if (!finished_) run_helper({engine_, "rm", "-f", name_}, kHelperTimeoutS);  // never leave it running
+    if (!finished_) {
+      run_helper({engine_, "rm", "-f", name_}, kHelperTimeoutS);  // never leave it running
+      forget();
+    }
   }
   Clock::time_point started() const override { return client_.started(); }
   const TreeRoots& tree() const override { return tree_; }
@@ -135,9 +211,10 @@ class ContainerLaunched : public Launched {
     const HelperResult rm = run_helper({engine_, "rm", "-f", name_}, kHelperTimeoutS);
     if (rm.exit_code != 0 && oom.exit_code == 0)  // a container that exists but cannot be removed
       e.notes.push_back("could not remove container " + name_ + ": " + last_line_of(rm.err + rm.error));
+    else forget();
     // The engine reports its own failures as 125 (docker and podman): the container never ran.
     if (e.exit_code == 125 && !killed_) {
-      e.launch_error = "the engine could not run the container (exit code 125): " + client_.err().last_line(300);
+      e.launch_error = "the engine could not run the container (exit code 125): " + printable(client_.err().last_line(300), 300);
     }
     e.stderr_last_line = client_.err().last_line();
     // Orphans adopted from the engine (conmon) that have exited.
@@ -184,7 +261,15 @@ class ContainerLaunched : public Launched {
     }
   }
 
+  // The container is gone: off the in-flight list, and the watchdog can go.
+  void forget() {
+    if (in_flight_) in_flight_->remove(name_);
+    if (watchdog_) watchdog_->disarm();
+  }
+
   std::string engine_, name_, memory_limit_;
+  std::unique_ptr<Watchdog> watchdog_;
+  InFlightContainers* in_flight_;
   Spawned client_;
   TreeRoots tree_;
   std::thread watcher_;
@@ -296,12 +381,18 @@ std::vector<std::string> ContainerLauncher::run_argv(const LaunchRequest& r, con
     const auto u = inherited_ulimit_args();
     a.insert(a.end(), u.begin(), u.end());
   }
+  if (settings_.cap_drop_all) a.insert(a.end(), {"--cap-drop", "ALL"});
+  for (const auto& cap : settings_.cap_add) a.insert(a.end(), {"--cap-add", cap});
   if (r.gpu_index) {
     const auto g = gpu_flags(*r.gpu_index);
     a.insert(a.end(), g.begin(), g.end());
   }
-  a.insert(a.end(), {"-v", std::filesystem::absolute(r.inputs_dir).string() + ":" + settings_.inputs_mount + ":ro"});
-  a.insert(a.end(), {"-v", std::filesystem::absolute(r.outputs_dir).string() + ":" + settings_.outputs_mount});
+  // podman takes nosuid,nodev as mount options (a setuid file or device node the contestant makes there
+  // is inert even inside); docker's -v does not accept them (its bind mounts are suid,dev).
+  const std::string extra = engine_name_ == "podman" ? ",nosuid,nodev" : "";
+  a.insert(a.end(), {"-v", std::filesystem::absolute(r.inputs_dir).string() + ":" + settings_.inputs_mount + ":ro" + extra});
+  a.insert(a.end(), {"-v", std::filesystem::absolute(r.outputs_dir).string() + ":" + settings_.outputs_mount +
+                               (extra.empty() ? "" : ":" + extra.substr(1))});
   a.insert(a.end(), settings_.engine_args.begin(), settings_.engine_args.end());
   a.push_back(image_);
   a.insert(a.end(), settings_.entry.begin(), settings_.entry.end());
@@ -317,7 +408,20 @@ std::unique_ptr<Launched> ContainerLauncher::launch(const LaunchRequest& r) {
   o.stderr_path = r.stderr_log.string();
   o.head_bytes = r.log_head_bytes;
   o.tail_bytes = r.log_tail_bytes;
-  return std::make_unique<ContainerLaunched>(o, engine_path_, name, settings_.memory);
+  if (r.in_flight) {
+    try {
+      r.in_flight->add(engine_name_, name);
+    } catch (const std::exception& e) {
+      throw LaunchError(std::string("cannot note the container in the team folder, so it is not started: ") + e.what());
+    }
+  }
+  auto watchdog = std::make_unique<Watchdog>(engine_path_, name);
+  try {
+    return std::make_unique<ContainerLaunched>(o, engine_path_, name, settings_.memory, std::move(watchdog), r.in_flight);
+  } catch (...) {
+    if (r.in_flight) r.in_flight->remove(name);
+    throw;
+  }
 }
 
 void ContainerLauncher::cleanup(std::vector<std::string>* notes) {

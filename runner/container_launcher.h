@@ -1,8 +1,9 @@
 #pragma once
 // A contestant packed as a container image, run as the FLARE organisers run it:
 //   ENGINE run --name N --network none -m 28g --shm-size 28g --pids-limit 4096
-//     --security-opt no-new-privileges --ulimit nofile=S:H --ulimit nproc=S:H [GPU flags]
-//     -v INPUTS:/workspace/inputs:ro -v OUTPUTS:/workspace/outputs [--engine-arg ...] IMAGE /bin/bash -c "sh predict.sh"
+//     --security-opt no-new-privileges --cap-drop ALL [--cap-add CAP ...] --ulimit nofile=S:H --ulimit nproc=S:H
+//     [GPU flags] -v INPUTS:/workspace/inputs:ro[,nosuid,nodev] -v OUTPUTS:/workspace/outputs[:nosuid,nodev]
+//     [--engine-arg ...] IMAGE /bin/bash -c "sh predict.sh"
 // The engine (docker or podman), limits, GPU flags and entry command are settings. The contestant's open-file
 // and process limits are chosen by the harness, inherited from lesionbench's own, rather than left to the
 // engine: engines ask the runtime for defaults (podman: nofile 1048576) above what many machines allow, and
@@ -11,7 +12,9 @@
 // after the last case.
 //
 // The container is not started with --rm: after it exits the engine is asked whether the OOM killer
-// ended it, then it is removed. Its processes are found through the engine (State.Pid) and sampled as the
+// ended it, then it is removed. While it exists, its name is in the team folder's containers-in-flight
+// file and a watchdog process (outside our session, so neither Ctrl-C nor our death reaches it) waits on a
+// pipe from us: if lesionbench dies before it has removed the container, the watchdog removes it. Its processes are found through the engine (State.Pid) and sampled as the
 // contestant's own; the engine's client process is not counted.
 #include <string>
 #include <vector>
@@ -33,6 +36,10 @@ struct ContainerSettings {
   int pids_limit = 4096;                // --pids-limit; 0: the engine's default
   bool no_new_privileges = true;        // --security-opt no-new-privileges
   bool inherit_ulimits = true;          // --ulimit nofile/nproc from our own limits (inherited_ulimit_args)
+  // Capabilities: none by default (a predict.sh writing to /workspace/outputs needs none: the folder is
+  // mode 777); `cap_add` gives an image what it shows it needs (--cap-add, "ALL" for the engine's set).
+  bool cap_drop_all = true;             // --cap-drop ALL
+  std::vector<std::string> cap_add;     // --cap-add CAP, each
   // GPU flags with {gpu} for the index; empty: per engine (docker: --gpus device={gpu};
   // podman: --device nvidia.com/gpu={gpu}).
   std::vector<std::string> gpu_args;

@@ -1,11 +1,14 @@
 // Contestant specs and manifests; see contestant.h.
 #include "runner/contestant.h"
 
+#include "runner/sandbox.h"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "runner/journal.h"
+#include "runner/scheduler.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -74,7 +77,8 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
 
   static const std::set<std::string> known = {
       "name", "command", "workdir", "sandbox", "sandbox_ro", "sandbox_rw", "env", "image", "image_archive", "engine", "engine_args", "entry",
-      "memory", "shm_size", "network", "gpu_args", "mode", "timeout_s", "gpu", "memory_limit_mib", "description"};
+      "memory", "shm_size", "network", "gpu_args", "mode", "timeout_s", "gpu", "memory_limit_mib", "cap_add",
+      "description"};
   std::vector<ContestantSpec> out;
   std::set<std::string> names;
   size_t index = 0;
@@ -134,6 +138,7 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
       if (e.contains("shm_size")) s.container.shm_size = str(e["shm_size"], where + " shm_size");
       if (e.contains("network")) s.container.network = str(e["network"], where + " network");
       if (e.contains("gpu_args")) s.container.gpu_args = string_list(e["gpu_args"], where + " gpu_args");
+      if (e.contains("cap_add")) s.container.cap_add = string_list(e["cap_add"], where + " cap_add");
     }
     if (e.contains("env")) {
       if (!e["env"].is_object()) throw SetupError(where + " env must be an object of strings");
@@ -158,6 +163,45 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
     out.push_back(std::move(s));
   }
   return out;
+}
+
+json contestant_header(const ContestantSpec& spec, const RunSettings& st) {
+  json h = json::object();
+  h["name"] = spec.name;
+  h["kind"] = spec.is_container ? "container" : "command";
+  if (spec.is_container) {
+    const ContainerSettings& c = spec.container;
+    h["image"] = c.image;
+    h["image_archive"] = c.image_archive.empty() ? "" : fs::path(c.image_archive).filename().string();
+    h["engine"] = c.engine;
+    h["entry"] = c.entry;
+    h["engine_args"] = c.engine_args;
+    h["memory"] = c.memory;
+    h["shm_size"] = c.shm_size;
+    h["network"] = c.network;
+    h["pids_limit"] = c.pids_limit;
+    h["no_new_privileges"] = c.no_new_privileges;
+    h["cap_drop_all"] = c.cap_drop_all;
+    h["cap_add"] = c.cap_add;
+    // A container is its own sandbox; commands get theirs from the command-sandbox settings.
+    h["sandbox"] = "container";
+  } else {
+    h["command"] = spec.command.command;
+    h["workdir"] = spec.command.workdir;
+    json env = json::array();
+    for (const auto& [k, v] : spec.command.env) env.push_back(k + "=" + v);
+    h["env"] = env;
+    h["memory_limit_mib"] = st.memory_limit_mib;
+    h["sandbox"] = sandbox_name(spec.command.sandbox);
+    h["sandbox_ro"] = spec.command.sandbox_ro;
+    h["sandbox_rw"] = spec.command.sandbox_rw;
+  }
+  h["mode"] = st.batch ? "batch" : "per_case";
+  h["timeout_s"] = st.timeout_s;
+  h["max_output_mib"] = st.max_output_mib;
+  h["max_output_files"] = st.max_output_files;
+  h["geometry"] = st.strict_geometry ? "strict" : "warn";
+  return h;
 }
 
 std::unique_ptr<Launcher> make_launcher(const ContestantSpec& spec) {

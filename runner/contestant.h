@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runner/container_launcher.h"
 #include "runner/launcher.h"
 #include "runner/process_launcher.h"
@@ -46,5 +48,11 @@ std::string check_contestant_name(const std::string& name);
 std::vector<ContestantSpec> read_manifest(const std::filesystem::path& path, const ContestantSpec& defaults);
 
 std::unique_ptr<Launcher> make_launcher(const ContestantSpec& spec);
+
+struct RunSettings;
+// What defines the contestant of a team folder (contestant.json, schemas/contestant-header.schema.json):
+// the spec and the settings of `st` that change what it is asked to do (mode, time limit, limits, output
+// caps, geometry policy) — not how many launches run at once nor on which GPU. The scheduler adds image_id.
+nlohmann::json contestant_header(const ContestantSpec& spec, const RunSettings& st);
 
 }  // namespace lb::runner

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "runner/hmac.h"
 
@@ -93,12 +94,17 @@ void Journal::append(const RunRecord& record) {
   if (!sign_key_.empty()) line = sign_record_line(line, sign_key_);
   line += "\n";
   // One write of the whole line (O_APPEND): a crash leaves either the line or a torn tail we cut next time.
+  // A failed write (a full disk) is taken back to the last whole line: the journal stays consistent, and
+  // std::system_error carries the cause (ENOSPC) for the caller.
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t k = ::write(fd_, line.data() + done, line.size() - done);
     if (k < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error("cannot append to " + path_.string() + ": " + std::strerror(errno));
+      const int e = errno;
+      if (before >= 0) (void)!::ftruncate(fd_, before);
+      throw std::system_error(e, std::generic_category(), "cannot append to " + path_.string());
     }
     done += static_cast<size_t>(k);
   }

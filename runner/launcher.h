@@ -21,6 +21,8 @@
 
 namespace lb::runner {
 
+class InFlightContainers;
+
 // Nothing could be started (engine missing, image not found, spawn failed): status launch_error.
 struct LaunchError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -35,6 +37,8 @@ struct LaunchRequest {
   std::optional<int> gpu_index;          // the GPU to give the contestant; none: no GPU flags at all
   std::filesystem::path stdout_log, stderr_log;
   size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;
+  // The team folder's list of containers in flight (runner/team_state.h); null: not kept.
+  InFlightContainers* in_flight = nullptr;
 };
 
 // How a launch ended, as the launcher saw it.

@@ -84,7 +84,7 @@ std::string describe_extras(const OutputsFolder& folder, const std::vector<std::
 }
 
 OutputVerdict check_prediction(const OutputsFolder& folder, const std::string& expected,
-                               const std::optional<nifti::Geometry>& input_grid) {
+                               const std::optional<nifti::Geometry>& input_grid, bool strict_geometry) {
   OutputVerdict v;
   auto bad = [&](const std::string& why) {
     v.status = RunStatus::bad_output;
@@ -121,8 +121,12 @@ OutputVerdict check_prediction(const OutputsFolder& folder, const std::string& e
     ::close(fd);
     if (h.effective_ndim() > 3) return bad(expected + " has " + std::to_string(h.ndim()) + " dimensions; a 3-D mask is expected");
     if (input_grid) {
-      const std::string diff = grid_difference(*input_grid, nifti::geometry_of(h));
-      if (!diff.empty()) return bad(expected + ": " + diff);
+      const nifti::Geometry out = nifti::geometry_of(h);
+      const std::string diff = grid_difference(*input_grid, out);
+      if (!diff.empty()) {
+        if (strict_geometry || out.dims != input_grid->dims) return bad(expected + ": " + diff + (strict_geometry && out.dims == input_grid->dims ? " (--geometry strict)" : ""));
+        v.warning = expected + ": " + diff + "; kept and scored as `score --geometry warn` scores it (--geometry strict rejects it)";
+      }
     }
   } catch (const nifti::Error& e) {
     ::close(fd);
@@ -137,16 +141,26 @@ OutputVerdict check_prediction(const OutputsFolder& folder, const std::string& e
 std::string move_prediction(const OutputsFolder& folder, const std::string& name, const std::filesystem::path& dest_dir) {
   const int dest = ::open(dest_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dest < 0) return "cannot open " + dest_dir.string() + ": " + std::strerror(errno);
-  if (::renameat(folder.fd(), name.c_str(), dest, name.c_str()) == 0) {
+  // A file with another hard link would keep that link's owner's say over it (and chmod would change the
+  // other name too): such a file is copied, never moved.
+  struct stat st {};
+  const bool linked = ::fstatat(folder.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink > 1;
+  if (!linked && ::renameat(folder.fd(), name.c_str(), dest, name.c_str()) == 0) {
+    // Whatever mode the contestant gave it (a container's root may set setuid): a plain data file.
+    const int fd = ::openat(dest, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fchmod(fd, 0644);
+      ::close(fd);
+    }
     ::close(dest);
     return {};
   }
-  if (errno != EXDEV) {
+  if (!linked && errno != EXDEV) {
     const std::string err = std::strerror(errno);
     ::close(dest);
     return "cannot move " + name + " into " + dest_dir.string() + ": " + err;
   }
-  // Across file systems: copy through the descriptors, then rename into place.
+  // Across file systems (or hard-linked): copy through the descriptors, then rename into place.
   const int in = ::openat(folder.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   const std::string tmp = name + ".part";
   const int out = ::openat(dest, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -159,7 +173,10 @@ std::string move_prediction(const OutputsFolder& folder, const std::string& name
     if (k < 0 || ::write(out, buf, static_cast<size_t>(k)) != k) err = std::strerror(errno);
   }
   if (in >= 0) ::close(in);
-  if (out >= 0) ::close(out);
+  if (out >= 0) {
+    ::fchmod(out, 0644);
+    ::close(out);
+  }
   if (err.empty() && ::renameat(dest, tmp.c_str(), dest, name.c_str()) != 0) err = std::strerror(errno);
   if (!err.empty()) ::unlinkat(dest, tmp.c_str(), 0);
   ::close(dest);

@@ -45,16 +45,21 @@ class OutputsFolder {
 struct OutputVerdict {
   RunStatus status = RunStatus::ok;  // ok, no_output or bad_output
   std::string message;
+  std::string warning;               // ok, but its grid differs (spacing, origin, direction): for the notes
 };
 
-// Checks `expected` (e.g. "C1.nii.gz") in the folder against its input image's grid (when known).
+// Checks `expected` (e.g. "C1.nii.gz") in the folder against its input image's grid (when known). Another
+// shape is always bad_output (nothing can score it). Another spacing, origin or direction is what `score
+// --geometry warn` (its default) scores with a warning: ok with `warning` set, unless `strict_geometry`
+// (`run --geometry strict`), which makes it bad_output as `score --geometry strict` scores it 0.
 OutputVerdict check_prediction(const OutputsFolder& folder, const std::string& expected,
-                               const std::optional<nifti::Geometry>& input_grid);
+                               const std::optional<nifti::Geometry>& input_grid, bool strict_geometry = false);
 
 // Entries other than `expected` names, printable and listed for a note ("also wrote: a, b (ignored)").
 std::string describe_extras(const OutputsFolder& folder, const std::vector<std::string>& expected, size_t max_listed = 5);
 
-// Moves the checked file into `dest_dir` under the same name (rename; copy when across file systems).
+// Moves the checked file into `dest_dir` under the same name (rename; copy when across file systems, or
+// when the file has other hard links) and makes it mode 0644: no setuid/setgid bit, not writable by others.
 // Returns an empty string on success, else the error.
 std::string move_prediction(const OutputsFolder& folder, const std::string& name, const std::filesystem::path& dest_dir);
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "metrics/nifti.h"
 #include "runner/efficiency.h"
 #include "runner/journal.h"
+#include "runner/keep_files.h"
 #include "runner/output_check.h"
 #include "runner/output_watch.h"
 #include "runner/proc.h"
@@ -45,6 +47,26 @@ double ram_total_mib() {
   return proc::read_meminfo(&m) ? m.total_mib : 0;
 }
 
+bool is_disk_full(const std::error_code& ec) {
+  return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
+// A write that failed because the disk is full stops the run (DiskFull); other errors pass through.
+[[noreturn]] void rethrow_disk_full(const std::string& what) {
+  try {
+    throw;
+  } catch (const std::system_error& e) {
+    if (is_disk_full(e.code())) throw DiskFull("disk full: " + what + ": " + e.what());
+    throw;
+  }
+}
+
+std::string mib_text(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", bytes / (1024.0 * 1024.0));
+  return buf;
+}
+
 }  // namespace
 
 ExitVerdict classify_exit(const LaunchExit& e, KillReason reason, const RunSettings& settings, double timeout_s,
@@ -73,6 +95,8 @@ ExitVerdict classify_exit(const LaunchExit& e, KillReason reason, const RunSetti
               false};
     case KillReason::interrupt:
       return {RunStatus::signal, "interrupted (Ctrl-C): the contestant was stopped", false};
+    case KillReason::output:
+      return {RunStatus::bad_output, "wrote more into its outputs and working folders than the output caps allow", false};
     case KillReason::none:
       break;
   }
@@ -105,6 +129,8 @@ struct Scheduler::Launch {
   std::vector<std::string> argv;
   std::map<std::string, std::optional<double>> appeared;
   fs::path dir;  // this launch's own work folder (inputs, outputs, scratch)
+  OutputUsage usage;  // when the output caps stopped it
+  uint64_t cap_bytes = 0, cap_files = 0;
 };
 
 Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop)
@@ -141,8 +167,12 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
       fs::permissions(inputs / c.image_file,
                       fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read, ec);
     }
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A full disk stops the run; one unreadable input is this case's failure, not the run's.
+    if (is_disk_full(e.code())) throw DiskFull(std::string("disk full: preparing the case's folders: ") + e.what());
+    L.launch_error = std::string("could not prepare the case's folders: ") + e.what();
+    return L;
   } catch (const std::exception& e) {
-    // One unreadable input (or a full disk) is this case's failure, not the run's.
     L.launch_error = std::string("could not prepare the case's folders: ") + e.what();
     return L;
   }
@@ -157,6 +187,7 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   req.stderr_log = logs_ / (label + ".stderr.txt");
   req.log_head_bytes = settings_.log_head_bytes;
   req.log_tail_bytes = settings_.log_tail_bytes;
+  req.in_flight = in_flight_.get();
 
   std::unique_ptr<Launched> launched;
   try {
@@ -175,15 +206,45 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
 
   const auto deadline = timeout_s > 0 ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s))
                                       : Clock::time_point::max();
+  // The output caps scale with the cases of the launch, as the time limit does in a batch.
+  const double n = static_cast<double>(cases.size());
+  const uint64_t cap_bytes = static_cast<uint64_t>(settings_.max_output_mib * n * 1024 * 1024);
+  const uint64_t cap_files = settings_.max_output_files * static_cast<uint64_t>(cases.size());
+  L.cap_bytes = cap_bytes;
+  L.cap_files = cap_files;
+  auto over_caps = [&] {
+    if (!cap_bytes && !cap_files) return false;
+    OutputUsage u = output_usage(outputs, cap_bytes, cap_files);
+    if (!u.over) {
+      const OutputUsage w = output_usage(scratch, cap_bytes ? cap_bytes - std::min(cap_bytes, u.bytes) : 0,
+                                         cap_files ? cap_files - std::min(cap_files, u.entries) : 0);
+      u.bytes += w.bytes;
+      u.entries += w.entries;
+      u.over = w.over;
+    }
+    if ((cap_bytes && u.bytes > cap_bytes) || (cap_files && u.entries > cap_files)) u.over = true;
+    if (u.over) L.usage = u;
+    return u.over;
+  };
+  auto next_usage = t0 + std::chrono::milliseconds(500);
   while (!launched->wait_for(std::chrono::milliseconds(25))) {
     if (L.reason != KillReason::none) continue;  // killed already; waiting for it to go
     if (stop_ && stop_->load()) L.reason = KillReason::interrupt;
     else if (Clock::now() >= deadline) L.reason = KillReason::timeout;
     else if (sampler.memory_limit_exceeded()) L.reason = KillReason::memory;
+    else if (Clock::now() >= next_usage) {
+      // Every 0.5 s, or less often when the walk itself is slow (about 2.7 µs an entry here): at most 5%
+      // of a core, even for a contestant holding thousands of files.
+      const auto polled = Clock::now();
+      if (over_caps()) L.reason = KillReason::output;
+      next_usage = Clock::now() + std::max<Clock::duration>(std::chrono::milliseconds(500), 20 * (Clock::now() - polled));
+    }
     if (L.reason != KillReason::none) launched->kill();
   }
   L.exit = launched->finish();
   sampler.stop(L.exit.cpu_time_s);
+  // What it wrote between the last poll and its exit counts too.
+  if (L.reason == KillReason::none && !L.exit.launch_error && over_caps()) L.reason = KillReason::output;
   watch.stop();
   L.wall_s = std::chrono::duration<double>(L.exit.end - t0).count();
   L.samples = sampler.samples();
@@ -252,8 +313,19 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   work_ = team / ".work";
   for (const auto& d : {predictions_, samples_, logs_}) fs::create_directories(d);
   std::error_code ec;
+  // Containers an earlier run started and could not remove (it was killed) go first, by exact name.
+  in_flight_ = std::make_unique<InFlightContainers>(team);
+  in_flight_->remove_leftovers(&summary.notes);
   fs::remove_all(work_, ec);
-  fs::create_directories(work_);
+  try {
+    fs::create_directories(work_);
+  } catch (...) {
+    rethrow_disk_full("creating " + work_.string());
+  }
+  // Private while contestants write below it: nothing they leave (a setuid binary made by a container's
+  // root, a FIFO) is reachable by other local users, whatever the modes inside.
+  fs::permissions(work_, fs::perms::owner_all, ec);
+  if (mode == JournalMode::start_over) fs::remove(team / kHeaderFile, ec);
 
   std::vector<CaseInput> pending;
   for (const auto& c : cases) {
@@ -275,12 +347,63 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   }
   gpu_known_ = settings_.gpu_index && nvml_ && nvml_->available() && nvml_->device_info(*settings_.gpu_index, &gpu_info_);
 
+  // One team folder, one contestant: what defines it is written before the first launch and compared on
+  // every later run that launches anything.
+  if (!settings_.header.is_null() && !pending.empty()) {
+    nlohmann::json current = settings_.header;
+    if (provenance_.kind == "container") current["image_id"] = provenance_.image_id;
+    nlohmann::json stored;
+    try {
+      stored = read_header(team);
+    } catch (const std::exception& e) {
+      launcher_.cleanup(&summary.notes);
+      throw SetupError(std::string(e.what()) + " (remove it, or use --fresh to start over)");
+    }
+    if (!stored.is_null()) {
+      const auto diffs = header_differences(stored, current);
+      if (!diffs.empty()) {
+        std::string list;
+        for (const auto& d : diffs) list += "\n  " + d;
+        if (!settings_.force) {
+          launcher_.cleanup(&summary.notes);
+          throw SetupError((team / kHeaderFile).string() + " describes another contestant than this run's:" + list +
+                           "\none team folder holds one contestant: use another --out, --fresh to start over, or "
+                           "--force to mix them anyway");
+        }
+        summary.notes.push_back("--force: the contestant differs from the one this folder was started with:" + list);
+      }
+    } else if (!journal.records().empty()) {
+      summary.notes.push_back((team / kHeaderFile).string() + " was missing (a folder from an older lesionbench): "
+                              "written now, the earlier records' contestant is not known");
+    }
+    try {
+      if (stored.is_null() || header_differences(stored, current).size()) write_header(team, current);
+    } catch (...) {
+      launcher_.cleanup(&summary.notes);
+      try {
+        rethrow_disk_full("writing " + (team / kHeaderFile).string());
+      } catch (const DiskFull&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw SetupError(std::string("cannot write ") + (team / kHeaderFile).string() + ": " + e.what());
+      }
+    }
+  }
+
   const size_t total = pending.size();
   auto publish = [&](const RunRecord& r, size_t index) {
-    journal.append(r);
+    try {
+      journal.append(r);
+    } catch (...) {
+      rethrow_disk_full("appending to " + journal.path().string());
+    }
     summary.records.push_back(r);
-    write_efficiency_file((team / "efficiency.csv").string(), journal.records(), EfficiencyView::flare);
-    write_efficiency_file((team / "efficiency-own.csv").string(), journal.records(), EfficiencyView::own);
+    try {
+      write_efficiency_file((team / "efficiency.csv").string(), journal.records(), EfficiencyView::flare);
+      write_efficiency_file((team / "efficiency-own.csv").string(), journal.records(), EfficiencyView::own);
+    } catch (...) {
+      rethrow_disk_full("writing efficiency.csv");
+    }
     if (cb.on_record) cb.on_record(r, index, total);
   };
   // Removes what an earlier, unrecorded attempt at these cases may have left.
@@ -288,13 +411,45 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
     fs::remove(predictions_ / c.prediction_file(), ec);
     fs::remove_all(rejected_ / c.name, ec);
   };
+  // A case that could not be recorded (disk full) leaves nothing behind: --resume runs it from scratch.
+  auto discard_case = [&](const CaseInput& c) {
+    clear_case(c);
+    fs::remove(samples_ / (c.name + ".csv"), ec);
+    fs::remove(logs_ / (c.name + ".stdout.txt"), ec);
+    fs::remove(logs_ / (c.name + ".stderr.txt"), ec);
+  };
+  // A failed case's outputs, kept for a look as sanitized, capped copies (keep_files.h); returns the note.
   auto keep_rejected = [&](const std::string& label, const fs::path& outputs) {
-    if (fs::is_empty(outputs, ec)) return;
-    fs::create_directories(rejected_, ec);
-    fs::remove_all(rejected_ / label, ec);
-    fs::rename(outputs, rejected_ / label, ec);
+    std::string note;
+    if (!fs::is_empty(outputs, ec) && !ec) {
+      fs::create_directories(rejected_, ec);
+      fs::permissions(rejected_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec, ec);
+      fs::remove_all(rejected_ / label, ec);
+      note = keep_sanitized(outputs, rejected_ / label,
+                            static_cast<uint64_t>(settings_.keep_rejected_mib * 1024 * 1024), settings_.keep_rejected_files)
+                 .note;
+    }
+    fs::remove_all(outputs, ec);
+    return note;
+  };
+  // Over an output cap: nothing it wrote is kept.
+  auto drop_outputs = [&](const Launch& l) {
+    fs::remove_all(l.dir / "outputs", ec);
+    fs::remove_all(l.dir / "scratch", ec);
+  };
+  auto usage_text = [](const Launch& l) {
+    const OutputUsage& u = l.usage;
+    const std::string what =
+        l.cap_bytes && u.bytes > l.cap_bytes
+            ? mib_text(static_cast<double>(u.bytes)) + " MiB, above --max-output-mib (" +
+                  mib_text(static_cast<double>(l.cap_bytes)) + " MiB for this launch)"
+            : std::to_string(u.entries) + " files and folders, above --max-output-files (" + std::to_string(l.cap_files) +
+                  " for this launch)";
+    return ": " + what + "; stopped, its files removed";
   };
 
+  try {  // a full disk anywhere below stops the run: see the catch after the batch branch
   if (prepare_error) {
     for (size_t i = 0; i < pending.size(); ++i) {
       RunRecord r = base_record(pending[i]);
@@ -339,6 +494,9 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       r.files.stderr_log = "logs/" + c.name + ".stderr.txt";
       try {
         write_samples_file((team / r.files.samples).string(), L.samples);
+      } catch (const std::system_error& e) {
+        if (is_disk_full(e.code())) throw DiskFull(std::string("disk full: ") + e.what());
+        r.notes.push_back(std::string("the samples could not be written: ") + e.what());
       } catch (const std::exception& e) {
         r.notes.push_back(std::string("the samples could not be written: ") + e.what());
       }
@@ -352,10 +510,15 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       if (!r.signal && v.status == RunStatus::signal && r.exit_code && *r.exit_code > 128) r.signal = *r.exit_code - 128;
       for (const auto& n : L.exit.notes) r.notes.push_back(n);
       r.output_s = L.appeared[c.prediction_file()];
+      if (L.reason == KillReason::output) {
+        r.message += usage_text(L);
+        drop_outputs(L);
+      }
       if (v.check_output) {
         const OutputsFolder folder(L.dir / "outputs");
-        const OutputVerdict ov = check_prediction(folder, c.prediction_file(), grid);
+        const OutputVerdict ov = check_prediction(folder, c.prediction_file(), grid, settings_.strict_geometry);
         if (ov.status == RunStatus::ok) {
+          if (!ov.warning.empty()) r.notes.push_back(ov.warning);
           const std::string extras = describe_extras(folder, {c.prediction_file()});
           if (!extras.empty()) r.notes.push_back("also wrote (ignored): " + extras);
           const std::string err = move_prediction(folder, c.prediction_file(), predictions_);
@@ -376,7 +539,10 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       if (r.status != RunStatus::ok && !L.exit.stderr_last_line.empty() && r.status != RunStatus::bad_output &&
           r.status != RunStatus::no_output)
         r.message += "; last line of stderr: " + printable(L.exit.stderr_last_line, 200);
-      if (r.status != RunStatus::ok) keep_rejected(c.name, L.dir / "outputs");
+      if (r.status != RunStatus::ok) {
+        const std::string note = keep_rejected(c.name, L.dir / "outputs");
+        if (!note.empty()) r.notes.push_back(note);
+      }
       publish(r, i);
       if (!L.dir.empty()) fs::remove_all(L.dir, ec);
     }
@@ -400,10 +566,14 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       std::vector<std::string> names;
       for (const auto& c : pending) names.push_back(c.prediction_file());
       std::optional<OutputsFolder> folder;
+      if (L.reason == KillReason::output) drop_outputs(L);
       if (!L.launch_error && v.check_output) folder.emplace(L.dir / "outputs");
       if (!L.launch_error) {
         try {
           write_samples_file((samples_ / "batch.csv").string(), L.samples);
+        } catch (const std::system_error& e) {
+          if (is_disk_full(e.code())) throw DiskFull(std::string("disk full: ") + e.what());
+          summary.notes.push_back(std::string("the batch's samples could not be written: ") + e.what());
         } catch (const std::exception& e) {
           summary.notes.push_back(std::string("the batch's samples could not be written: ") + e.what());
         }
@@ -430,6 +600,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         if (!r.signal && v.status == RunStatus::signal && r.exit_code && *r.exit_code > 128) r.signal = *r.exit_code - 128;
         r.output_s = L.appeared[c.prediction_file()];
         if (i == 0) {
+          if (L.reason == KillReason::output) r.message += usage_text(L);
           for (const auto& n : L.exit.notes) r.notes.push_back(n);
           if (folder) {
             const std::string extras = describe_extras(*folder, names);
@@ -437,8 +608,9 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
           }
         }
         if (folder) {
-          const OutputVerdict ov = check_prediction(*folder, c.prediction_file(), grids[c.name]);
+          const OutputVerdict ov = check_prediction(*folder, c.prediction_file(), grids[c.name], settings_.strict_geometry);
           if (ov.status == RunStatus::ok) {
+            if (!ov.warning.empty()) r.notes.push_back(ov.warning);
             const std::string err = move_prediction(*folder, c.prediction_file(), predictions_);
             if (err.empty()) r.prediction = "predictions/" + c.prediction_file();
             else if (r.status == RunStatus::ok) {
@@ -459,8 +631,19 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         publish(r, i);
       }
       folder.reset();
-      if (any_failed) keep_rejected("batch", L.dir / "outputs");
+      if (any_failed) {
+        const std::string note = keep_rejected("batch", L.dir / "outputs");
+        if (!note.empty()) summary.notes.push_back("rejected/batch: " + note);
+      }
     }
+  }
+  } catch (const DiskFull&) {
+    // The run stops here; what is recorded stays, the cases in flight leave nothing behind.
+    for (const auto& c : pending)
+      if (!journal.has(c.name)) discard_case(c);
+    launcher_.cleanup(&summary.notes);
+    fs::remove_all(work_, ec);
+    throw;
   }
 
   launcher_.cleanup(&summary.notes);

@@ -11,8 +11,11 @@
 //   predictions/<case>.nii.gz  checked predictions
 //   samples/<case>.csv       sample series (runner/samples.h); samples/batch.csv in batch mode
 //   logs/<case>.stdout.txt, logs/<case>.stderr.txt   capped
-//   rejected/<case>/         what a failed case left in its outputs folder, for a look
+//   rejected/<case>/         what a failed case left in its outputs folder, for a look (sanitized, capped)
+//   contestant.json          what defines the contestant; a --resume that differs is refused (team_state.h)
+//   .containers-in-flight    containers started and not yet removed (team_state.h)
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,8 +28,16 @@
 #include "runner/launcher.h"
 #include "runner/nvml.h"
 #include "runner/record.h"
+#include "runner/team_state.h"
 
 namespace lb::runner {
+
+// The disk under the team folder is full: the case in flight was not recorded (its partial files are
+// removed), the journal holds every case recorded before, and the run stops (`run` exits 3). After space
+// is freed, --resume runs that case again.
+struct DiskFull : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct RunSettings {
   std::filesystem::path team_dir;
@@ -39,10 +50,23 @@ struct RunSettings {
   size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;
   std::string lesionbench_version;   // for the provenance
   std::string sign_key;              // --sign-key: records are signed with it (runner/hmac.h); empty: unsigned
+  bool strict_geometry = false;      // --geometry strict: a prediction on another grid is bad_output
+  // What a launch may write into its outputs and working folders, per case (batch: × cases); 0: no cap.
+  // Polled every 0.5 s while it runs and checked when it ends: over a cap it is stopped, the case is
+  // bad_output and its files are removed.
+  double max_output_mib = 16384;
+  uint64_t max_output_files = 10000;
+  // How much of a failed case's outputs is kept in rejected/<case>/.
+  double keep_rejected_mib = 64;
+  uint64_t keep_rejected_files = 1000;
+  // What defines the contestant (contestant.json, team_state.h); null: no header is kept or checked.
+  // The scheduler adds image_id from the launcher's provenance.
+  nlohmann::json header;
+  bool force = false;                // --force: run even though the team folder's header differs
 };
 
 // Why the scheduler stopped a launch itself.
-enum class KillReason { none, timeout, memory, interrupt };
+enum class KillReason { none, timeout, memory, interrupt, output };
 
 // How a launch ended, before its output is looked at.
 struct ExitVerdict {
@@ -89,6 +113,7 @@ class Scheduler {
   GpuDeviceInfo gpu_info_;
   bool gpu_known_ = false;
   std::filesystem::path work_, predictions_, samples_, logs_, rejected_;
+  std::unique_ptr<InFlightContainers> in_flight_;
 };
 
 }  // namespace lb::runner

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 namespace lb::runner {
 
@@ -47,7 +48,8 @@ std::string printable(const std::string& name, size_t max_len) {
       break;
     }
     const unsigned char c = static_cast<unsigned char>(name[i]);
-    if (c < 0x20 || c >= 0x7f || c == '\\') {
+    // A backslash stays as it is: escaping it too made a contestant's own "\xff" text read "\x5cxff".
+    if (c < 0x20 || c >= 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
@@ -61,7 +63,8 @@ std::string printable(const std::string& name, size_t max_len) {
 void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  // system_error: callers tell a full disk (ENOSPC) from other failures by its code.
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t k = ::write(fd, content.data() + done, content.size() - done);
@@ -70,7 +73,7 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
       const int e = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(e));
+      throw std::system_error(e, std::generic_category(), "cannot write " + tmp);
     }
     done += static_cast<size_t>(k);
   }
@@ -79,7 +82,7 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+    throw std::system_error(e, std::generic_category(), "cannot rename " + tmp + " to " + path);
   }
 }
 

@@ -13,7 +13,8 @@ std::string shell_quote(const std::string& text);
 // Replaces every {inputs} and {outputs} in `command` by the shell-quoted paths. Other braces stay as they are.
 std::string substitute_command(const std::string& command, const std::string& inputs, const std::string& outputs);
 
-// A name a contestant wrote, safe to print: control and non-ASCII bytes as \xNN, at most `max_len` bytes.
+// A name or text a contestant wrote, safe to print: control and non-ASCII bytes as \xNN (escaped once;
+// every other byte, the backslash included, as it is), at most `max_len` bytes.
 std::string printable(const std::string& name, size_t max_len = 120);
 
 // Writes `path` through a temporary file in the same folder and a rename: readers never see half a file.

@@ -143,7 +143,7 @@ TEST_CASE("a truncated prediction is bad_output (the whole gzip stream is checke
   CHECK_THAT(v.message, Catch::Contains("not a readable NIfTI"));
 }
 
-TEST_CASE("a prediction on another grid is bad_output, saying what differs", "[output]") {
+TEST_CASE("a prediction on another shape is bad_output, another grid is bad_output under strict, saying what differs", "[output]") {
   SECTION("shape") {
     Fixture f;
     f.write_mask("C1.nii.gz", {23, 20, 8});
@@ -154,18 +154,32 @@ TEST_CASE("a prediction on another grid is bad_output, saying what differs", "[o
   SECTION("spacing") {
     Fixture f;
     f.write_mask("C1.nii.gz", {24, 20, 8}, {0.8, 0.8, 3.0});
-    CHECK_THAT(f.check().message, Catch::Contains("(spacing)"));
+    const OutputsFolder folder(f.out);
+    const auto v = check_prediction(folder, "C1.nii.gz", f.grid, /*strict_geometry=*/true);
+    CHECK(v.status == RunStatus::bad_output);
+    CHECK_THAT(v.message, Catch::Contains("(spacing)"));
   }
   SECTION("origin") {
     Fixture f;
     f.write_mask("C1.nii.gz", {24, 20, 8}, {0.8, 0.8, 2.5}, {0, 0, 0});
-    CHECK_THAT(f.check().message, Catch::Contains("(origin)"));
+    const OutputsFolder folder(f.out);
+    const auto v = check_prediction(folder, "C1.nii.gz", f.grid, /*strict_geometry=*/true);
+    CHECK(v.status == RunStatus::bad_output);
+    CHECK_THAT(v.message, Catch::Contains("(origin)"));
   }
   SECTION("float noise in the spacing is not a difference") {
     Fixture f;
     f.write_mask("C1.nii.gz", {24, 20, 8}, {0.80000001, 0.8, 2.5});
     CHECK(f.check().status == RunStatus::ok);
   }
+}
+
+TEST_CASE("issue 11.9: another origin or spacing is kept with a warning, as `score --geometry warn` scores it", "[output]") {
+  Fixture f;
+  f.write_mask("C1.nii.gz", {24, 20, 8}, {0.8, 0.8, 3.0}, {0, 0, 0});
+  const auto v = f.check();
+  CHECK(v.status == RunStatus::ok);
+  CHECK_THAT(v.warning, Catch::Contains("(spacing, origin)") && Catch::Contains("--geometry strict"));
 }
 
 TEST_CASE("extra files beside the prediction are listed", "[output]") {

@@ -227,9 +227,9 @@ TEST_CASE("run: Ctrl-C stops the contestant, keeps the finished cases and exits 
   const auto pids = read_pids(pidfile);
   REQUIRE_FALSE(pids.empty());
   CHECK_FALSE(process_alive(pids.back()));
-  // --resume finishes the job.
+  // --resume finishes the job (--force: a shorter time limit than the folder was started with).
   const auto again = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(team.string()) +
-                             " --resume --timeout-s 1 --sandbox none --command " + shell_quote(command));
+                             " --resume --force --timeout-s 1 --sandbox none --command " + shell_quote(command));
   CHECK(again.exit_code == 0);
   recs = records_by_case(team);
   CHECK(recs.size() == 3);

@@ -28,14 +28,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool bwrap_works() {
+const std::string& bwrap_unusable() {
   static const std::string why = [] {
     std::string path;
     return probe_bwrap(&path);
   }();
-  if (!why.empty()) WARN("skipped: " << why);
-  return why.empty();
+  return why;
 }
+bool bwrap_works() { return bwrap_unusable().empty(); }
+// Skips the test (ctest: skipped, with the reason) where bubblewrap cannot start here.
+#define REQUIRE_BWRAP()                                     \
+  do {                                                      \
+    if (!bwrap_works()) LB_SKIP(bwrap_unusable());          \
+  } while (0)
 
 // The arguments that follow `flag` in argv (each occurrence), e.g. the (source, dest) pairs of --bind.
 std::vector<std::string> after(const std::vector<std::string>& argv, const std::string& flag) {
@@ -230,7 +235,7 @@ TEST_CASE("wall time above the limit is a timeout even when lesionbench's timer 
 }
 
 TEST_CASE("sandbox: lesionbench cannot be seen or stopped from inside", "[sandbox]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   Team t;
   const std::string me = std::to_string(::getpid());
   CommandSettings s;
@@ -249,7 +254,7 @@ TEST_CASE("sandbox: lesionbench cannot be seen or stopped from inside", "[sandbo
 }
 
 TEST_CASE("sandbox: the journal, the ground truth and other teams are invisible; outputs writable", "[sandbox]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   Team t;
   const fs::path gt = t.tmp.path() / "gt" / "C1.nii.gz", other = t.tmp.path() / "other-team" / "predictions" / "C1.nii.gz";
   fs::create_directories(gt.parent_path());
@@ -283,7 +288,7 @@ TEST_CASE("sandbox: the journal, the ground truth and other teams are invisible;
 }
 
 TEST_CASE("sandbox: no network inside", "[sandbox]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   Team t;
   CommandSettings s;
   s.command = contestant_command("net-check");
@@ -298,7 +303,7 @@ TEST_CASE("sandbox: no network inside", "[sandbox]") {
 }
 
 TEST_CASE("sandbox: a background process dies with the command, and a GPU launch sees GPU 0", "[sandbox]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   Team t;
   const fs::path probe = t.tmp.path() / "probe";
   fs::create_directories(probe);
@@ -370,7 +375,7 @@ TEST_CASE("run: without a working bwrap, run exits 2 naming --sandbox none; --sa
 }
 
 TEST_CASE("run: a command cannot forge the journal; every launch has its own work folder", "[sandbox][cli]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   lb::test::TempDir tmp("sbforge");
   const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
   write_case(cases, "a");
@@ -404,7 +409,7 @@ TEST_CASE("run: a command cannot forge the journal; every launch has its own wor
 }
 
 TEST_CASE("run: a background process does not survive kill -9 of lesionbench nor spoil the next run", "[sandbox][cli]") {
-  if (!bwrap_works()) return;
+  REQUIRE_BWRAP();
   lb::test::TempDir tmp("sbkill9");
   const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team", probe = tmp.path() / "probe";
   write_case(cases, "a");
