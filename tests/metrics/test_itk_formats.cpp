@@ -85,8 +85,7 @@ TEST_CASE("itk formats: the parity set as .mha, .nrrd and .nii scores exactly as
           "[itk][shared]") {
   const auto parity = lb::test::shared_path("data/flare24-parity");
   if (!parity) {
-    WARN("skipped: ../shared/data/flare24-parity is absent");
-    return;
+    LB_SKIP("../shared/data/flare24-parity is absent");
   }
   lb::test::TempDir tmp("itk-formats");
   const ScoreSet reference = score(*parity / "gt", *parity / "pred");

@@ -84,8 +84,7 @@ TEST_CASE("report --gt: a team that adds made-up ok cases to scores.json and rec
   TempDir dir("attack-forged");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   // forger: bravo's predictions (shifted, one timeout), with a scores.json that says every case is perfect
   // plus three made-up cases, and records.jsonl with those cases run ok in 0.01 s.
@@ -144,8 +143,7 @@ TEST_CASE("report: case names from a team's files never become paths outside --o
   TempDir dir("attack-paths");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   // The attacker's layout: cases and ground truth three folders deep, so that "../../../evil/X" from each of
   // them, and from REPORT_DIR/pictures/<team>/, lands in dir/evil.
@@ -201,8 +199,7 @@ TEST_CASE("report: team names that map to one file name are refused with exit co
   TempDir dir("attack-names");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   for (const char* name : {"team a", "team_a", "team?a"}) fs::copy(f->charlie, dir / name, fs::copy_options::recursive);
   const std::string out = dir / "report";
@@ -227,8 +224,7 @@ TEST_CASE("report --gt that matches no prediction says so loudly: exit 2 when no
   TempDir dir("attack-nomatch");
   const auto f = make_report_fixture(dir, 2);
   if (!f) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   // Another ground truth: the same masks under other case names.
   const fs::path other = dir.path() / "other-gt";
@@ -255,8 +251,7 @@ TEST_CASE("report --gt that matches no prediction says so loudly: exit 2 when no
 TEST_CASE("run --sign-key and report --verify-key: records changed or added after the run are refused") {
   const auto sts = shared_path("data/sts-ct");
   if (!sts) {
-    WARN("skipped: ../shared/data/sts-ct is absent");
-    return;
+    LB_SKIP("../shared/data/sts-ct is absent");
   }
   TempDir dir("attack-signed");
   const fs::path cases = dir.path() / "cases", gt = dir.path() / "gt";
