@@ -377,12 +377,12 @@ std::vector<std::string> ContainerLauncher::run_argv(const LaunchRequest& r, con
   if (!settings_.shm_size.empty()) a.insert(a.end(), {"--shm-size", settings_.shm_size});
   if (settings_.pids_limit > 0) a.insert(a.end(), {"--pids-limit", std::to_string(settings_.pids_limit)});
   if (settings_.no_new_privileges) a.insert(a.end(), {"--security-opt", "no-new-privileges"});
+  if (settings_.cap_drop_all) a.insert(a.end(), {"--cap-drop", "ALL"});
+  for (const auto& cap : settings_.cap_add) a.insert(a.end(), {"--cap-add", cap});
   if (settings_.inherit_ulimits) {
     const auto u = inherited_ulimit_args();
     a.insert(a.end(), u.begin(), u.end());
   }
-  if (settings_.cap_drop_all) a.insert(a.end(), {"--cap-drop", "ALL"});
-  for (const auto& cap : settings_.cap_add) a.insert(a.end(), {"--cap-add", cap});
   if (r.gpu_index) {
     const auto g = gpu_flags(*r.gpu_index);
     a.insert(a.end(), g.begin(), g.end());

@@ -259,7 +259,9 @@ TEST_CASE("run --sign-key and report --verify-key: records changed or added afte
   fs::create_directories(gt);
   for (const char* c : {"STS_001", "STS_002", "STS_004"}) {
     fs::create_symlink(*sts / "images" / (std::string(c) + "_0000.nii.gz"), cases / (std::string(c) + "_0000.nii.gz"));
-    fs::create_symlink(*sts / "labels" / (std::string(c) + ".nii.gz"), gt / (std::string(c) + ".nii.gz"));
+    // A copy, not a link: the contestant command below reads it inside its sandbox, which shows the folder
+    // named in the command but not where links in it point.
+    fs::copy_file(*sts / "labels" / (std::string(c) + ".nii.gz"), gt / (std::string(c) + ".nii.gz"));
   }
   const std::string key = dir / "organiser.key", other_key = dir / "other.key";
   write_text(key, "0123456789abcdef0123456789abcdef");
@@ -271,7 +273,7 @@ TEST_CASE("run --sign-key and report --verify-key: records changed or added afte
   const std::string good = copy + "done", late = copy + "[ $b = STS_002 ] && exit 3; true; done";
   for (const auto& [name, cmd] : {std::pair{"good", good}, std::pair{"late", late}}) {
     const auto r = run_cli("run --cases " + q(cases.string()) + " --out " + q(dir / name) + " --name " + name + " --command " +
-                           q(cmd) + " --timeout-s 30 --gpu none --quiet --sign-key " + q(key));
+                           q(cmd) + " --sandbox-ro " + q(gt.string()) + " --timeout-s 30 --gpu none --quiet --sign-key " + q(key));
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
   }

@@ -318,7 +318,9 @@ TEST_CASE("report reads team folders written by lesionbench run") {
   fs::create_directories(gt);
   for (const char* c : {"STS_001", "STS_002", "STS_004"}) {
     fs::create_symlink(*sts / "images" / (std::string(c) + "_0000.nii.gz"), cases / (std::string(c) + "_0000.nii.gz"));
-    fs::create_symlink(*sts / "labels" / (std::string(c) + ".nii.gz"), gt / (std::string(c) + ".nii.gz"));
+    // A copy, not a link: the contestant command below reads it inside its sandbox, which shows the folder
+    // named in the command but not where links in it point.
+    fs::copy_file(*sts / "labels" / (std::string(c) + ".nii.gz"), gt / (std::string(c) + ".nii.gz"));
   }
   // Two contestants as plain commands: one copies the ground truth, one fails on STS_002.
   const std::string copy = "for f in {inputs}/*_0000.nii.gz; do b=$(basename $f _0000.nii.gz); ";
@@ -326,7 +328,7 @@ TEST_CASE("report reads team folders written by lesionbench run") {
   const std::string flaky = copy + "[ $b = STS_002 ] && exit 3; cp " + q(gt.string()) + "/$b.nii.gz {outputs}/$b.nii.gz; done";
   for (const auto& [name, cmd] : {std::pair{"good", good}, std::pair{"flaky", flaky}}) {
     const auto r = run_cli("run --cases " + q(cases.string()) + " --out " + q(dir / name) + " --name " + name +
-                           " --command " + q(cmd) + " --timeout-s 30 --gpu none --quiet");
+                           " --command " + q(cmd) + " --sandbox-ro " + q(gt.string()) + " --timeout-s 30 --gpu none --quiet");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
   }

@@ -101,7 +101,8 @@ TEST_CASE("issue 11.1: a failed case's files are kept without setuid bits, speci
   MockTeam t({"a_bad", "b_good"});
   mode_t work_mode = 0;
   auto play = [&](const LaunchRequest& r, const std::atomic<bool>&) {
-    work_mode = mode_of(r.outputs_dir.parent_path());
+    // outputs_dir is .work/<case>.XXXXXX/outputs: the launch's own folder sits in the private .work/.
+    work_mode = mode_of(r.outputs_dir.parent_path().parent_path());
     MockOutcome o;
     if (r.label == "b_good") {
       write_prediction(r, r.label);

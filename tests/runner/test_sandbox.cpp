@@ -253,7 +253,7 @@ TEST_CASE("sandbox: lesionbench cannot be seen or stopped from inside", "[sandbo
   CHECK_THAT(r.out, Catch::EndsWith("bwrap\n"));
 }
 
-TEST_CASE("sandbox: the journal, the ground truth and other teams are invisible; outputs writable", "[sandbox]") {
+TEST_CASE("sandbox: the journal, the ground truth and other teams are invisible, outputs writable", "[sandbox]") {
   REQUIRE_BWRAP();
   Team t;
   const fs::path gt = t.tmp.path() / "gt" / "C1.nii.gz", other = t.tmp.path() / "other-team" / "predictions" / "C1.nii.gz";
@@ -344,7 +344,7 @@ TEST_CASE("a fork chain killed on timeout is noted with the number of processes 
   }
 }
 
-TEST_CASE("run: without a working bwrap, run exits 2 naming --sandbox none; --sandbox none is recorded", "[sandbox][cli]") {
+TEST_CASE("run: without a working bwrap, run exits 2 naming --sandbox none, and --sandbox none is recorded", "[sandbox][cli]") {
   lb::test::TempDir tmp("sbcli");
   write_case(tmp.path() / "cases", "a");
   const std::string base = shell_quote(LB_CLI) + " run --cases " + shell_quote(tmp / "cases") + " --gpu none --command " +
@@ -374,7 +374,7 @@ TEST_CASE("run: without a working bwrap, run exits 2 naming --sandbox none; --sa
   CHECK_THAT(container.err, Catch::Contains("apply to --command"));
 }
 
-TEST_CASE("run: a command cannot forge the journal; every launch has its own work folder", "[sandbox][cli]") {
+TEST_CASE("run: a command cannot forge the journal, and every launch has its own work folder", "[sandbox][cli]") {
   REQUIRE_BWRAP();
   lb::test::TempDir tmp("sbforge");
   const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
