@@ -204,16 +204,26 @@ class Source {
       return;
     }
     using Tail = gz::Inflater::Tail;
-    switch (inflater_->tail()) {
-      case Tail::more_members:
-        warnings.push_back("gzip members after the one holding the voxel data ignored (" +
-                           std::to_string(inflater_->tail_bytes()) + " compressed bytes)");
-        break;
-      case Tail::garbage:
-        warnings.push_back(std::to_string(inflater_->tail_bytes()) + " bytes of trailing data after the gzip stream ignored");
-        break;
-      default: break;
+    if (inflater_->tail() == Tail::more_members) {
+      // Later members are read only up to the same bound: empty ones (bgzip's end-of-file block) pass
+      // silently, anything else is ignored with a warning, as nibabel never reads past what it needs.
+      const std::string what = "gzip members after the one holding the voxel data ignored (" +
+                               std::to_string(inflater_->tail_bytes()) + " compressed bytes";
+      std::vector<uint8_t> scratch(1 << 16);
+      uint64_t got = 0;
+      try {
+        while (!inflater_->finished() && got <= max_discard) got += inflater_->read(scratch.data(), scratch.size());
+        if (!inflater_->finished())
+          warnings.push_back(what + ", not read past " + std::to_string(got) + " decompressed bytes)");
+        else if (got > 0)
+          warnings.push_back(what + " holding " + std::to_string(got) + " bytes)");
+      } catch (const gz::Error& e) {
+        warnings.push_back(what + "; " + e.what() + ")");
+        return;
+      }
     }
+    if (inflater_->finished() && inflater_->tail() == Tail::garbage)
+      warnings.push_back(std::to_string(inflater_->tail_bytes()) + " bytes of trailing data after the gzip stream ignored");
   }
 
  private:

@@ -322,6 +322,25 @@ TEST_CASE("item 10: data after the gzip member holding the last voxel is ignored
   REQUIRE(m.status == MaskStatus::ok);
   CHECK(has(m, "gzip members after the one holding the voxel data ignored"));
   CHECK_NOTHROW(nifti::read_header(tmp / "two.nii.gz", true));
+  // An empty member after the data (bgzip's end-of-file block) is no reason for a warning.
+  auto eof = member;
+  const uint8_t none = 0;
+  const auto empty = gz::compress(&none, 0);
+  eof.insert(eof.end(), empty.begin(), empty.end());
+  put_bytes(tmp / "bgzip-eof.nii.gz", eof);
+  m = load_mask(tmp / "bgzip-eof.nii.gz");
+  REQUIRE(m.status == MaskStatus::ok);
+  CHECK(m.warnings.empty());
+  // A small corrupt later member: ignored too, the reason in the warning.
+  std::vector<uint8_t> few(1000, 7);
+  auto bad_small = gz::compress(few.data(), few.size());
+  bad_small[bad_small.size() - 6] ^= 0xff;
+  auto three = member;
+  three.insert(three.end(), bad_small.begin(), bad_small.end());
+  put_bytes(tmp / "bad-small.nii.gz", three);
+  m = load_mask(tmp / "bad-small.nii.gz");
+  REQUIRE(m.status == MaskStatus::ok);
+  CHECK(has(m, "CRC"));
   // The member holding the last voxel byte still has its CRC checked.
   auto crc = member;
   crc[crc.size() - 6] ^= 0xff;
