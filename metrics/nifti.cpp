@@ -392,7 +392,9 @@ void read_voxels(Source& src, uint64_t need, size_t file_bytes, std::vector<uint
                   " bytes of voxel data present");
     return;
   }
-  uint64_t size = std::min<uint64_t>(need, std::max<uint64_t>(uint64_t{1} << 20, uint64_t{8} * file_bytes));
+  // Start at 64x the compressed size (label masks inflate 100-300x, CT 2-4x), so an ordinary file needs at
+  // most a couple of doublings; a file can make us hold at most twice what it really inflates to, or 16 MiB.
+  uint64_t size = std::min<uint64_t>(need, std::max<uint64_t>(uint64_t{16} << 20, uint64_t{64} * file_bytes));
   uint64_t got = 0;
   for (;;) {
     data.resize(size);
