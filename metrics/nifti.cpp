@@ -392,9 +392,15 @@ void read_voxels(Source& src, uint64_t need, size_t file_bytes, std::vector<uint
                   " bytes of voxel data present");
     return;
   }
-  // Start at 64x the compressed size (label masks inflate 100-300x, CT 2-4x), so an ordinary file needs at
-  // most a couple of doublings; a file can make us hold at most twice what it really inflates to, or 16 MiB.
-  uint64_t size = std::min<uint64_t>(need, std::max<uint64_t>(uint64_t{16} << 20, uint64_t{64} * file_bytes));
+  // Address space for the whole claim is reserved (untouched pages cost no memory), and the buffer is sized up
+  // as the stream fills it: growing within the reservation copies nothing, and only what the stream really
+  // holds (plus one step) is ever written. Where the reservation itself is refused, growing reallocates.
+  try {
+    data.reserve(need);
+  } catch (const std::bad_alloc&) {
+  }
+  // Steps double from twice the compressed size (at least 1 MiB): at most twice what the stream holds is written.
+  uint64_t size = std::min<uint64_t>(need, std::max<uint64_t>(uint64_t{1} << 20, uint64_t{2} * file_bytes));
   uint64_t got = 0;
   for (;;) {
     data.resize(size);

@@ -14,6 +14,7 @@ packages=(
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard
+  clang-14 libfuzzer-14-dev                            # scripts/fuzz.sh (libFuzzer targets in fuzz/)
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)   # the HTML report's charting library
 

@@ -71,21 +71,26 @@ std::vector<uint8_t> incompressible_nifti(const std::vector<uint8_t>& header_fil
   return raw;
 }
 
-// Runs `fn` in a child process whose address space is limited to what it has now plus `extra_mib`, and
-// returns the child's exit code: a reader that allocates what the header claims fails there.
+// A field of /proc/self/status in KiB ("VmHWM" is the peak resident memory).
+size_t status_kib(const char* field) {
+  std::ifstream st("/proc/self/status");
+  std::string line;
+  while (std::getline(st, line))
+    if (line.rfind(field, 0) == 0) return std::stoul(line.substr(std::strlen(field) + 1));
+  return 0;
+}
+
+// Runs `fn` in a child process and returns its exit code, or 50 when the child's peak resident memory grew by
+// more than `extra_mib` while `fn` ran: a reader that fills a buffer of what the header claims fails there.
 template <class Fn>
 int in_limited_child(size_t extra_mib, Fn fn) {
   const pid_t pid = ::fork();
   if (pid == 0) {
-    std::ifstream st("/proc/self/status");
-    std::string line;
-    size_t vm_kib = 0;
-    while (std::getline(st, line))
-      if (line.rfind("VmSize:", 0) == 0) vm_kib = std::stoul(line.substr(7));
-    rlimit lim{};
-    lim.rlim_cur = lim.rlim_max = (vm_kib + extra_mib * 1024) * 1024;
-    ::setrlimit(RLIMIT_AS, &lim);
-    ::_exit(fn());
+    // The peak so far (the parent's) is reset so that only this child's growth counts.
+    std::ofstream("/proc/self/clear_refs") << "5";
+    const size_t before = status_kib("VmHWM:");
+    const int rc = fn();
+    ::_exit(rc != 0 ? rc : status_kib("VmHWM:") > before + extra_mib * 1024 ? 50 : 0);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
