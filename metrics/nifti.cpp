@@ -181,7 +181,7 @@ class Source {
   size_t read(uint8_t* out, size_t n) {
     if (inflater_) return inflater_->read(out, n);
     const size_t k = std::min(n, file_.size() - pos_);
-    std::memcpy(out, file_.data() + pos_, k);
+    if (k > 0) std::memcpy(out, file_.data() + pos_, k);  // an empty file has no data() to copy from (fuzz_nifti)
     pos_ += k;
     return k;
   }

@@ -451,3 +451,13 @@ TEST_CASE("item 5: lesion-wise NSD equals the box-of-g-and-P(g) definition at a 
     if (tol == 2.0) CHECK(lwise.nsd_work_voxels < 2 * volume);
   }
 }
+
+TEST_CASE("fuzz regression: an empty .nii is a read error without copying from a null buffer", "[hostile][fuzz]") {
+  // fuzz_nifti's first find (fuzz/regressions/nifti/empty.nii): memcpy from the empty file's null data()
+  // with a length of 0, undefined behaviour that UBSan reports (scripts/sanitize.sh runs this test under it).
+  TempDir tmp("empty");
+  put_bytes(tmp / "empty.nii", {});
+  const MaskLoad m = load_mask(tmp / "empty.nii");
+  CHECK(m.status == MaskStatus::read_error);
+  CHECK_THAT(m.message, Catch::Contains("empty or too short"));
+}
