@@ -165,7 +165,7 @@ TEST_CASE("item 2: dims whose product overflows are read errors, never a wrapped
   }
 }
 
-TEST_CASE("item 3: one-slice volumes are 3-D; axes beyond the third must be 1", "[hostile][nifti]") {
+TEST_CASE("item 3: one-slice volumes are 3-D and axes beyond the third must be 1", "[hostile][nifti]") {
   TempDir tmp("slices");
   auto write_dims = [&](const std::string& name, std::array<int64_t, 8> dim) {
     auto h = nifti::make_header({1, 1, 1}, {1, 1, 1});
