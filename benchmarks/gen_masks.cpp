@@ -8,6 +8,9 @@
 //
 //   lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION] [--slices N]
 // writes DIR/gt/<Case>.nii.gz and DIR/pred/<Case>.nii.gz, named FLARE24Val_0001... like the challenge.
+//   lesionbench-gen-masks --out DIR --metastases N [--slices 300] [--seed 1]
+// writes one 512x512xSLICES case instead: N small lesions (1-5 voxels across) inside one large predicted
+// blob, the worst case of lesion-wise scoring (an over-segmenting model on a patient with many metastases).
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -165,9 +168,46 @@ void make_case(const Options& o, int index) {
   lb::nifti::write_image((fs::path(o.out) / "pred" / name).string(), h, pred.v.data(), 6);
 }
 
+void make_metastases(const Options& o, int64_t lesions) {
+  Rng rng(o.seed);
+  const int64_t n0 = 512, n1 = 512, n2 = o.slices > 0 ? o.slices : 300;
+  Volume gt(n0, n1, n2), pred(n0, n1, n2);
+  // The prediction: one ellipsoid over a large part of the body (liver-sized and then some).
+  const double c[3] = {n0 / 2.0, n1 / 2.0, n2 / 2.0}, r[3] = {n0 * 0.3, n1 * 0.3, n2 * 0.35};
+  for (int64_t k = 0; k < n2; ++k)
+    for (int64_t j = 0; j < n1; ++j)
+      for (int64_t i = 0; i < n0; ++i) {
+        const double x = (i - c[0]) / r[0], y = (j - c[1]) / r[1], z = (k - c[2]) / r[2];
+        if (x * x + y * y + z * z <= 1.0) pred.at(i, j, k) = 1;
+      }
+  // Lesions: small boxes inside the ellipsoid, kept apart so each is its own component.
+  int64_t placed = 0;
+  for (int64_t tries = 0; placed < lesions && tries < lesions * 100; ++tries) {
+    const int64_t w0 = rng.integer(1, 5), w1 = rng.integer(1, 5), w2 = rng.integer(1, 3);
+    const double u = rng.uniform(-0.8, 0.8), v = rng.uniform(-0.8, 0.8), t = rng.uniform(-0.8, 0.8);
+    if (u * u + v * v + t * t > 0.64) continue;
+    const int64_t i0 = static_cast<int64_t>(c[0] + u * r[0]), j0 = static_cast<int64_t>(c[1] + v * r[1]),
+                  k0 = static_cast<int64_t>(c[2] + t * r[2]);
+    bool clear = true;
+    for (int64_t k = k0 - 1; k <= k0 + w2 && clear; ++k)
+      for (int64_t j = j0 - 1; j <= j0 + w1 && clear; ++j)
+        for (int64_t i = i0 - 1; i <= i0 + w0 && clear; ++i) clear = gt.at(i, j, k) == 0;
+    if (!clear) continue;
+    for (int64_t k = k0; k < k0 + w2; ++k)
+      for (int64_t j = j0; j < j0 + w1; ++j)
+        for (int64_t i = i0; i < i0 + w0; ++i) gt.at(i, j, k) = 1;
+    ++placed;
+  }
+  const auto h = lb::nifti::make_header({n0, n1, n2}, {0.8, 0.8, 2.5});
+  lb::nifti::write_image((fs::path(o.out) / "gt" / "FLARE24Val_0001.nii.gz").string(), h, gt.v.data(), 6);
+  lb::nifti::write_image((fs::path(o.out) / "pred" / "FLARE24Val_0001.nii.gz").string(), h, pred.v.data(), 6);
+  std::cout << "wrote 1 case (" << placed << " lesions in one predicted blob) to " << o.out << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  int64_t metastases = 0;
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -184,6 +224,7 @@ int main(int argc, char** argv) {
     else if (a == "--size") o.small = next() == "small";
     else if (a == "--noise") o.noise_per_million = std::atoll(next().c_str());
     else if (a == "--slices") o.slices = std::atoll(next().c_str());
+    else if (a == "--metastases") metastases = std::atoll(next().c_str());
     else {
       std::cerr << "usage: lesionbench-gen-masks --out DIR [--cases 24] [--seed 1] [--size full|small] [--noise PER_MILLION] [--slices N]\n";
       return a == "--help" || a == "-h" ? 0 : 2;
@@ -195,6 +236,10 @@ int main(int argc, char** argv) {
   }
   fs::create_directories(fs::path(o.out) / "gt");
   fs::create_directories(fs::path(o.out) / "pred");
+  if (metastases > 0) {
+    make_metastases(o, metastases);
+    return 0;
+  }
   tbb::parallel_for(0, o.cases, [&](int c) { make_case(o, c); });
   std::cout << "wrote " << o.cases << " cases to " << o.out << "/gt and " << o.out << "/pred\n";
   return 0;

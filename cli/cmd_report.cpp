@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
+#include "metrics/case_scores.h"
 #include "reports/report.h"
 #include "runner/hmac.h"
 
@@ -41,11 +42,8 @@ void parse_weights(const std::string& text, RankSettings& st) {
   }
 }
 
-std::string f(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
+// numpy's rounding, as the CSV and JSON (metrics/case_scores.h).
+std::string f(double v, int digits) { return format_rounded(v, digits); }
 
 void print_board(const Leaderboard& b, std::ostream& out) {
   size_t w = 4;

@@ -38,11 +38,7 @@ std::vector<double> parse_edges(const std::string& text) {
   return edges;
 }
 
-std::string fixed4(double v) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(4) << v;
-  return s.str();
-}
+std::string fixed4(double v) { return format_rounded(v, 4); }
 
 std::string note_of(const CaseRecord& c) {
   if (c.status != CaseStatus::ok) return c.message;
@@ -197,11 +193,7 @@ int cmd_score(int argc, char** argv) {
 
   const ToolInfo tool{"lesionbench", version(), git_commit()};
   if (!json_path.empty()) write_json_file(json_path, scores_to_json(set, tool));
-  if (!csv_path.empty()) {
-    std::ofstream out(csv_path, std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + csv_path);
-    write_official_csv(out, set.cases);
-  }
+  if (!csv_path.empty()) write_official_csv_file(csv_path, set.cases);
   for (const auto& w : set.warnings) std::cerr << "warning: " << w << "\n";
   for (const auto& c : set.cases)
     for (const auto& w : c.warnings) std::cerr << "warning: " << c.name << ": " << w << "\n";

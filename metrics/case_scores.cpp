@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace lb {
@@ -21,6 +22,16 @@ const char* rule_name(Rule r) {
 }
 
 double round4(double x) { return std::nearbyint(x * 1e4) / 1e4; }
+
+std::string format_rounded(double x, int decimals) {
+  static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  decimals = std::clamp(decimals, 0, 9);
+  const double scale = kPow10[decimals];
+  const double r = std::isfinite(x) ? std::nearbyint(x * scale) / scale : x;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, r);
+  return buf;
+}
 
 namespace {
 

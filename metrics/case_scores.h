@@ -47,5 +47,9 @@ SurfaceDice surface_dice_in_box(const uint8_t* gt, const uint8_t* pred, const st
 
 // numpy's round(x, 4): rint(x * 1e4) / 1e4, ties to even.
 double round4(double x);
+// numpy's round(x, decimals) (rint(x * 10^d) / 10^d, ties to even on the double) printed with that many
+// decimals: 0.12345 -> "0.1234", as the CSV and JSON give it (iostream and printf would print "0.1235").
+// The one rounding of every printed table (score, report, compare); reports/web/leaderboard.js does the same.
+std::string format_rounded(double x, int decimals);
 
 }  // namespace lb

@@ -152,8 +152,13 @@ Components label_components(const uint8_t* mask, const std::array<int64_t, 3>& d
 void rasterize(const Components& comps, int32_t c, const Box& box, uint8_t* out) {
   const int64_t n1 = comps.dims[1];
   const int64_t bx = box.size(0), by = box.size(1);
-  for (int64_t i = comps.run_start[c]; i < comps.run_start[c + 1]; ++i) {
-    const Run& run = comps.runs[comps.run_order[i]];
+  // A component's runs are in scan order (rising row): only those in the box's rows are visited.
+  const int64_t row_lo = box.lo[1] + n1 * box.lo[2], row_hi = (box.hi[1] - 1) + n1 * (box.hi[2] - 1);
+  const auto first = comps.run_order.begin() + comps.run_start[c], last = comps.run_order.begin() + comps.run_start[c + 1];
+  const auto from = std::partition_point(first, last, [&](int32_t r) { return comps.runs[r].row < row_lo; });
+  for (auto it = from; it != last; ++it) {
+    const Run& run = comps.runs[*it];
+    if (run.row > row_hi) break;
     const int64_t j = run.row % n1, k = run.row / n1;
     if (j < box.lo[1] || j >= box.hi[1] || k < box.lo[2] || k >= box.hi[2]) continue;
     const int64_t x0 = std::max<int64_t>(run.x0, box.lo[0]), x1 = std::min<int64_t>(run.x1, box.hi[0]);

@@ -42,6 +42,16 @@ size_t Inflater::read(uint8_t* out, size_t n) {
   inflate_state& s = state_->s;
   size_t written = 0;
   while (written < n && !finished_) {
+    if (next_member_pending_) {
+      if (stop_at_member_end_) break;
+      // Start the next member only when more output is wanted, so finish_member() can stop at a boundary.
+      next_member_pending_ = false;
+      const size_t left = in_n_ - static_cast<size_t>(next_member_ - in_);
+      isal_inflate_reset(&s);
+      s.crc_flag = ISAL_GZIP;
+      s.next_in = const_cast<uint8_t*>(next_member_);
+      s.avail_in = static_cast<uint32_t>(std::min<size_t>(left, UINT32_MAX));
+    }
     // Feed input beyond 4 GiB in slices: avail_in is 32-bit.
     if (s.avail_in == 0) {
       const size_t consumed = static_cast<size_t>(s.next_in - in_);
@@ -56,20 +66,27 @@ size_t Inflater::read(uint8_t* out, size_t n) {
     total_out_ += produced;
     if (rc < 0) throw Error(std::string("gzip stream is corrupt: ") + isal_error_text(rc));
     if (s.block_state == ISAL_BLOCK_FINISH) {
-      // End of one member: another may follow (pigz -i, bgzip); zero padding is allowed, as gzip(1) does.
+      // End of one member (its CRC and length checked): another may follow (pigz -i, bgzip). Zero padding
+      // or other bytes end the stream, as gzip(1) and Python's gzip module treat them.
+      ++members_ended_;
       const size_t consumed = static_cast<size_t>(s.next_in - in_);
       const size_t left = in_n_ - consumed;
       const uint8_t* rest = in_ + consumed;
-      if (left == 0 || std::all_of(rest, rest + left, [](uint8_t b) { return b == 0; })) {
+      tail_bytes_ = left;
+      if (left == 0) {
+        tail_ = Tail::none;
         finished_ = true;
-        break;
+      } else if (std::all_of(rest, rest + left, [](uint8_t b) { return b == 0; })) {
+        tail_ = Tail::zeros;
+        finished_ = true;
+      } else if (!has_gzip_magic(rest, left)) {
+        tail_ = Tail::garbage;
+        finished_ = true;
+      } else {
+        tail_ = Tail::more_members;
+        next_member_pending_ = true;
+        next_member_ = rest;
       }
-      if (!has_gzip_magic(rest, left))
-        throw Error("gzip stream has " + std::to_string(left) + " bytes of trailing garbage");
-      isal_inflate_reset(&s);
-      s.crc_flag = ISAL_GZIP;
-      s.next_in = const_cast<uint8_t*>(rest);
-      s.avail_in = static_cast<uint32_t>(std::min<size_t>(left, UINT32_MAX));
       continue;
     }
     const size_t consumed = static_cast<size_t>(s.next_in - in_);
@@ -85,6 +102,23 @@ uint64_t Inflater::drain() {
   uint64_t discarded = 0;
   while (!finished_) discarded += read(scratch.data(), scratch.size());
   return discarded;
+}
+
+bool Inflater::finish_member(uint64_t max_discard) {
+  if (finished_ || next_member_pending_) return true;
+  std::vector<uint8_t> scratch(1 << 16);
+  const uint64_t ended = members_ended_;
+  uint64_t discarded = 0;
+  stop_at_member_end_ = true;
+  while (!finished_ && members_ended_ == ended) {
+    if (discarded > max_discard) {
+      stop_at_member_end_ = false;
+      return false;
+    }
+    discarded += read(scratch.data(), scratch.size());
+  }
+  stop_at_member_end_ = false;
+  return true;
 }
 
 std::vector<uint8_t> compress(const void* data, size_t n, int level) {

@@ -5,6 +5,7 @@
 #include <tbb/parallel_invoke.h>
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <unordered_map>
 
@@ -77,6 +78,37 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
     }
   }
 
+  // NSD of g against P(g) splits into work that differs per lesion and work shared by every lesion with the
+  // same P(g) (one large predicted blob over hundreds of metastases):
+  //  - shared, once per distinct P(g): P(g)'s border points (its surface area);
+  //  - per lesion, in the box of g grown by the stencil's reach (+1): g's border points, which of them lie
+  //    within tolerance of P(g), and which border points of P(g) lie within tolerance of g. Points that only
+  //    the crop makes border points sit on its faces, further than the reach from g, so never count.
+  // The values are identical to computing the NSD in the box of g ∪ P(g); the stencil is built once per case.
+  const ToleranceStencil stencil = tolerance_stencil(spacing_mm, tolerance_mm, {dims[0] + 1, dims[1] + 1, dims[2] + 1});
+  const auto reach = stencil_reach(stencil);
+  std::map<std::vector<int32_t>, size_t> group_of;  // P(g) as its sorted component ids -> index
+  std::vector<std::vector<int32_t>> groups;
+  std::vector<size_t> lesion_group(static_cast<size_t>(g.count), 0);
+  for (int32_t c = 0; c < g.count; ++c) {
+    if (links[c].empty()) continue;
+    std::vector<int32_t> key;
+    for (const Link& k : links[c]) key.push_back(k.pred);
+    const auto [it, fresh] = group_of.emplace(std::move(key), groups.size());
+    if (fresh) groups.push_back(it->first);
+    lesion_group[c] = it->second;
+  }
+  std::vector<SurfelCounts> group_border(groups.size());
+  std::vector<int64_t> group_voxels(groups.size(), 0), lesion_voxels(static_cast<size_t>(g.count), 0);
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t q) {
+    Box box = p.boxes[groups[q].front()];
+    for (int32_t k : groups[q]) box = merge(box, p.boxes[k]);
+    std::vector<uint8_t> buf(static_cast<size_t>(box.voxels()), 0);
+    for (int32_t k : groups[q]) rasterize(p, k, box, buf.data());
+    group_voxels[q] = box.voxels();
+    group_border[q] = border_counts(MaskView::of(buf.data(), {box.size(0), box.size(1), box.size(2)}));
+  });
+
   std::vector<Lesion> lesions(static_cast<size_t>(g.count));
   tbb::parallel_for(tbb::blocked_range<int32_t>(0, g.count, 1), [&](const tbb::blocked_range<int32_t>& r) {
     std::vector<uint8_t> gbuf, pbuf;
@@ -91,26 +123,30 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       les.detected = !lk.empty();
       if (!les.detected) continue;
       int64_t shared = 0;
-      Box box = g.boxes[c];
       for (const Link& k : lk) {
         shared += k.overlap;
         les.pred_voxels += p.voxels[k.pred];
-        box = merge(box, p.boxes[k.pred]);
       }
       les.dsc = static_cast<double>(2 * shared) / static_cast<double>(les.voxels + les.pred_voxels);
-      // NSD on the box of g ∪ P(g), holding only g and its linked components.
+      Box box = g.boxes[c];
+      for (int d = 0; d < 3; ++d) {
+        box.lo[d] = std::max<int64_t>(0, box.lo[d] - reach[d] - 1);
+        box.hi[d] = std::min<int64_t>(dims[d], box.hi[d] + reach[d] + 1);
+      }
       const size_t n = static_cast<size_t>(box.voxels());
+      lesion_voxels[c] = box.voxels();
       gbuf.assign(n, 0);
       pbuf.assign(n, 0);
       rasterize(g, c, box, gbuf.data());
       for (const Link& k : lk) rasterize(p, k.pred, box, pbuf.data());
       const std::array<int64_t, 3> bd = {box.size(0), box.size(1), box.size(2)};
-      les.nsd = surface_dice(count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), spacing_mm,
-                                           tolerance_mm),
-                             spacing_mm)
-                    .nsd();
+      SurfelCounts near = count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), stencil);
+      near.pred = group_border[lesion_group[c]].gt;  // the whole of P(g), not only what the crop holds
+      les.nsd = surface_dice(near, spacing_mm).nsd();
     }
   });
+  for (int64_t v : group_voxels) lw.nsd_work_voxels += v;
+  for (int64_t v : lesion_voxels) lw.nsd_work_voxels += v;
   std::sort(lesions.begin(), lesions.end(), [](const Lesion& a, const Lesion& b) {
     return a.voxels != b.voxels ? a.voxels > b.voxels : a.first_index < b.first_index;
   });

@@ -4,7 +4,8 @@
 //  - A lesion g and a predicted component p are linked when they share a voxel.
 //  - P(g) = union of the predicted components linked to g (whole components).
 //    Empty: g is missed, DSC = NSD = 0. Else DSC = 2|g ∩ P(g)| / (|g| + |P(g)|) and
-//    NSD = surfel NSD of g against P(g) at the tolerance, no 0.2 gate, in the box of g ∪ P(g).
+//    NSD = surfel NSD of g against P(g) at the tolerance, no 0.2 gate, as if in the box of g ∪ P(g)
+//    (computed in the tolerance neighbourhood of g, with P(g)'s area shared by the lesions it touches).
 //  - False positives: predicted components linked to no lesion.
 //  - Case score = sum of lesion scores / (lesions + false positives); 1 when both counts are 0.
 #include <array>
@@ -39,6 +40,9 @@ struct LesionWise {
   int linked_pred = 0;  // predicted components linked to some lesion
   std::optional<double> sensitivity, precision, f1;
   int64_t fp_voxels = 0;
+  // Voxels of the regions the NSDs were computed in: each distinct P(g) once, plus each lesion's box grown by
+  // the tolerance. Bounded by the work that differs per lesion (issue 12 item 5), not lesions x |P(g)|.
+  int64_t nsd_work_voxels = 0;
   std::vector<Lesion> lesions;  // largest first
 };
 

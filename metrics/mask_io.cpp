@@ -76,19 +76,22 @@ bool convert(const uint8_t* raw, int64_t n, bool scaled, double slope, double in
 
 }  // namespace
 
+std::string shape_problem(const nifti::Header& h) {
+  if (h.is_volume3d()) return {};
+  return "image is " + std::to_string(h.ndim()) + "-D (" + h.shape_text() +
+         "), a 3-D label volume is required (axes beyond the third must be 1)";
+}
+
 MaskLoad mask_from_image(nifti::Image&& img) {
   MaskLoad r;
   const nifti::Header& h = img.header;
-  const int nd = h.effective_ndim();
-  if (nd != 3) {
-    std::ostringstream s;
-    s << "image is " << h.ndim() << "-D (";
-    for (int d = 1; d <= h.ndim(); ++d) s << (d > 1 ? "x" : "") << h.dim[d];
-    s << "), a 3-D label volume is required";
+  const std::string shape = shape_problem(h);
+  if (!shape.empty()) {
     r.status = MaskStatus::read_error;
-    r.message = s.str();
+    r.message = shape;
     return r;
   }
+  for (const auto& w : h.warnings) r.warnings.push_back(w);
   if (h.ndim() > 3) r.warnings.push_back("trailing singleton axes dropped (dim[0] = " + std::to_string(h.ndim()) + ")");
   Mask& m = r.mask;
   m.dims = h.dims3();
@@ -101,6 +104,16 @@ MaskLoad mask_from_image(nifti::Image&& img) {
       return r;
     }
   }
+  // CT spacings are 0.3-10 mm; far outside that the file is likely in other units (metres). Scored as stored,
+  // as the official scorer does, but said.
+  for (double s : m.spacing_mm)
+    if (s < kPlausibleSpacingMm[0] || s > kPlausibleSpacingMm[1]) {
+      std::ostringstream w;
+      w << "voxel spacing " << m.spacing_mm[0] << "x" << m.spacing_mm[1] << "x" << m.spacing_mm[2]
+        << " mm is implausible for CT (units not mm?); scored as stored, as the official scorer does";
+      r.warnings.push_back(w.str());
+      break;
+    }
   const int64_t n = h.voxel_count();
   const bool scaled = h.has_scaling();
   if (scaled) {

@@ -44,14 +44,21 @@ int bytes_per_voxel(int16_t t) {
 }
 
 int Header::effective_ndim() const {
-  int n = ndim();
-  while (n > 1 && dim[n] == 1) --n;
+  int n = std::clamp(ndim(), 0, 7);
+  while (n > 3 && dim[n] == 1) --n;
   return n;
+}
+
+std::string Header::shape_text() const {
+  std::string s;
+  for (int d = 1; d <= std::clamp(ndim(), 0, 7); ++d) s += (d > 1 ? "x" : "") + std::to_string(dim[d]);
+  return s;
 }
 
 int64_t Header::voxel_count() const {
   int64_t n = 1;
-  for (int d = 1; d <= ndim() && d < 8; ++d) n *= dim[d];
+  for (int d = 1; d <= ndim() && d < 8; ++d)
+    if (__builtin_mul_overflow(n, dim[d], &n)) return INT64_MAX;
   return n;
 }
 
@@ -63,18 +70,19 @@ bool Header::has_scaling() const {
 std::array<std::array<double, 4>, 4> Header::affine() const {
   std::array<std::array<double, 4>, 4> a{};
   a[3] = {0, 0, 0, 1};
-  if (sform_code > 0) {
+  // nibabel tests "!= 0": a negative code still selects the matrix.
+  if (sform_code != 0) {
     for (int r = 0; r < 3; ++r) a[r] = srow[r];
     return a;
   }
-  if (qform_code > 0) {
+  if (qform_code != 0) {
     double b = quatern_b, c = quatern_c, d = quatern_d;
     double aa = 1.0 - (b * b + c * c + d * d);
     aa = aa < 1e-7 ? 0.0 : std::sqrt(aa);  // nibabel treats tiny negatives as 0 (a 180-degree rotation)
     const double R[3][3] = {{aa * aa + b * b - c * c - d * d, 2 * (b * c - aa * d), 2 * (b * d + aa * c)},
                             {2 * (b * c + aa * d), aa * aa + c * c - b * b - d * d, 2 * (c * d - aa * b)},
                             {2 * (b * d - aa * c), 2 * (c * d + aa * b), aa * aa + d * d - c * c - b * b}};
-    const double qfac = pixdim[0] < 0 ? -1.0 : 1.0;
+    const double qfac = pixdim[0] == -1 ? -1.0 : 1.0;  // nibabel sets any other value to 1
     const double s[3] = {pixdim[1], pixdim[2], pixdim[3] * qfac};
     for (int r = 0; r < 3; ++r)
       for (int col = 0; col < 3; ++col) a[r][col] = R[r][col] * s[col];
@@ -83,7 +91,14 @@ std::array<std::array<double, 4>, 4> Header::affine() const {
     a[2][3] = qoffset_z;
     return a;
   }
-  for (int r = 0; r < 3; ++r) a[r][r] = pixdim[r + 1];
+  // Neither: nibabel's shape_zoom_affine, x flipped and the grid centred on the world origin.
+  const int nd = std::clamp(ndim(), 0, 3);
+  for (int r = 0; r < 3; ++r) {
+    const double n = r < nd ? static_cast<double>(dim[r + 1]) : 1.0;
+    const double zoom = (r < nd ? pixdim[r + 1] : 1.0) * (r == 0 ? -1.0 : 1.0);
+    a[r][r] = zoom;
+    a[r][3] = -((n - 1) / 2.0) * zoom;
+  }
   return a;
 }
 
@@ -166,7 +181,7 @@ class Source {
   size_t read(uint8_t* out, size_t n) {
     if (inflater_) return inflater_->read(out, n);
     const size_t k = std::min(n, file_.size() - pos_);
-    std::memcpy(out, file_.data() + pos_, k);
+    if (k > 0) std::memcpy(out, file_.data() + pos_, k);  // an empty file has no data() to copy from (fuzz_nifti)
     pos_ += k;
     return k;
   }
@@ -174,12 +189,41 @@ class Source {
     std::vector<uint8_t> scratch(std::min<size_t>(n, 1 << 16));
     while (n > 0) {
       const size_t k = read(scratch.data(), std::min(n, scratch.size()));
-      if (k == 0) throw Error("file ends inside the header extensions");
+      if (k == 0) throw Error("vox_offset is past the end of the data (the file ends inside the header extensions)");
       n -= k;
     }
   }
-  void verify_rest() {
-    if (inflater_) inflater_->drain();
+  bool gzipped() const { return inflater_.has_value(); }
+  // After the voxel data: finish the gzip member holding its last byte (so its CRC is checked), at a cost
+  // bounded by `max_discard` decompressed bytes; later members or trailing bytes are only noted.
+  void finish(uint64_t max_discard, std::vector<std::string>& warnings) {
+    if (!inflater_) return;
+    if (!inflater_->finish_member(max_discard)) {
+      warnings.push_back("more than " + std::to_string(max_discard) +
+                         " decompressed bytes follow the voxel data in the same gzip member; not read, CRC not checked");
+      return;
+    }
+    using Tail = gz::Inflater::Tail;
+    if (inflater_->tail() == Tail::more_members) {
+      // Later members are read only up to the same bound: empty ones (bgzip's end-of-file block) pass
+      // silently, anything else is ignored with a warning, as nibabel never reads past what it needs.
+      const std::string what = "gzip members after the one holding the voxel data ignored (" +
+                               std::to_string(inflater_->tail_bytes()) + " compressed bytes";
+      std::vector<uint8_t> scratch(1 << 16);
+      uint64_t got = 0;
+      try {
+        while (!inflater_->finished() && got <= max_discard) got += inflater_->read(scratch.data(), scratch.size());
+        if (!inflater_->finished())
+          warnings.push_back(what + ", not read past " + std::to_string(got) + " decompressed bytes)");
+        else if (got > 0)
+          warnings.push_back(what + " holding " + std::to_string(got) + " bytes)");
+      } catch (const gz::Error& e) {
+        warnings.push_back(what + "; " + e.what() + ")");
+        return;
+      }
+    }
+    if (inflater_->finished() && inflater_->tail() == Tail::garbage)
+      warnings.push_back(std::to_string(inflater_->tail_bytes()) + " bytes of trailing data after the gzip stream ignored");
   }
 
  private:
@@ -209,12 +253,45 @@ Opened open_header(Source& src) {
   return o;
 }
 
-void check_layout(const Header& h) {
-  if (h.ndim() < 1 || h.ndim() > 7) throw Error("invalid dim[0] = " + std::to_string(h.ndim()));
+// Checks dims and datatype; returns the voxel data size in bytes, overflow-checked and capped.
+uint64_t check_layout(const Header& h) {
+  if (h.dim[0] < 1 || h.dim[0] > 7) throw Error("invalid dim[0] = " + std::to_string(h.dim[0]));
   for (int d = 1; d <= h.ndim(); ++d)
     if (h.dim[d] < 1) throw Error("invalid dim[" + std::to_string(d) + "] = " + std::to_string(h.dim[d]));
   if (bytes_per_voxel(h.datatype) == 0)
     throw Error("unsupported NIfTI datatype code " + std::to_string(h.datatype));
+  int64_t n = 1;
+  for (int d = 1; d <= h.ndim(); ++d)
+    if (__builtin_mul_overflow(n, h.dim[d], &n) || n > kMaxVoxels)
+      throw Error("dims " + h.shape_text() + " hold more than " + std::to_string(kMaxVoxels) +
+                  " voxels, the most this reader accepts");
+  return static_cast<uint64_t>(n) * static_cast<uint64_t>(bytes_per_voxel(h.datatype));
+}
+
+// Deflate expands at most 1032:1, so a gzip file of n bytes cannot hold more than this.
+uint64_t gzip_capacity(size_t compressed) { return static_cast<uint64_t>(compressed) * 1032 + (1 << 16); }
+
+// Checks that the file can hold vox_offset + data bytes at all, before anything is allocated for them.
+void check_claim(const Header& h, uint64_t data_bytes, size_t file_bytes, bool gzipped) {
+  const uint64_t need = static_cast<uint64_t>(h.vox_offset) + data_bytes;
+  if (!gzipped) {
+    if (static_cast<uint64_t>(h.vox_offset) > file_bytes)
+      throw Error("vox_offset " + std::to_string(h.vox_offset) + " is past the end of the file (" +
+                  std::to_string(file_bytes) + " bytes)");
+    if (need > file_bytes)
+      throw Error("file is truncated: the header (" + h.shape_text() + " " + datatype_name(h.datatype) + ") needs " +
+                  std::to_string(data_bytes) + " bytes of voxel data, the file holds " +
+                  std::to_string(file_bytes - static_cast<uint64_t>(h.vox_offset)));
+    return;
+  }
+  const uint64_t cap = gzip_capacity(file_bytes);
+  if (static_cast<uint64_t>(h.vox_offset) > cap)
+    throw Error("vox_offset " + std::to_string(h.vox_offset) + " is past the end of the data: a gzip file of " +
+                std::to_string(file_bytes) + " bytes holds at most " + std::to_string(cap) + " bytes");
+  if (need > cap)
+    throw Error("file is truncated: the header (" + h.shape_text() + " " + datatype_name(h.datatype) + ") needs " +
+                std::to_string(data_bytes) + " bytes of voxel data, more than a gzip file of " +
+                std::to_string(file_bytes) + " bytes can hold");
 }
 
 }  // namespace
@@ -239,7 +316,13 @@ Header parse_header(const uint8_t* b, size_t n, bool* byte_swapped) {
     h.datatype = load<int16_t>(b + 70, swap);
     h.bitpix = load<int16_t>(b + 72, swap);
     for (int i = 0; i < 8; ++i) h.pixdim[i] = load<float>(b + 76 + 4 * i, swap);
-    h.vox_offset = static_cast<int64_t>(load<float>(b + 108, swap));
+    const float offset = load<float>(b + 108, swap);
+    if (!std::isfinite(offset)) throw Error("vox_offset is not a number (" + std::to_string(offset) + ")");
+    if (offset != 0 && offset < 352)
+      throw Error("vox_offset " + std::to_string(offset) +
+                  " is inside the header: a single-file .nii needs 0 or at least 352, as nibabel checks");
+    if (offset > 9.0e18f) throw Error("vox_offset " + std::to_string(offset) + " is past any file's end");
+    h.vox_offset = offset == 0 ? 352 : static_cast<int64_t>(offset);
     h.scl_slope = load<float>(b + 112, swap);
     h.scl_inter = load<float>(b + 116, swap);
     h.xyzt_units = static_cast<uint8_t>(b[123]);
@@ -254,7 +337,6 @@ Header parse_header(const uint8_t* b, size_t n, bool* byte_swapped) {
     h.qoffset_z = load<float>(b + 276, swap);
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 4; ++c) h.srow[r][c] = load<float>(b + 280 + 16 * r + 4 * c, swap);
-    if (h.vox_offset < 348) h.vox_offset = 352;
   } else {
     if (n < kHeader2) throw Error("file is too short to hold a NIfTI-2 header");
     if (std::memcmp(b + 4, "n+2\0", 4) != 0) throw Error("not a NIfTI-2 file (bad magic)");
@@ -278,34 +360,103 @@ Header parse_header(const uint8_t* b, size_t n, bool* byte_swapped) {
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 4; ++c) h.srow[r][c] = load<double>(b + 400 + 32 * r + 8 * c, swap);
     h.xyzt_units = load<int32_t>(b + 500, swap);
-    if (h.vox_offset < 540) h.vox_offset = 544;
+    if (h.vox_offset != 0 && h.vox_offset < 544)
+      throw Error("vox_offset " + std::to_string(h.vox_offset) +
+                  " is inside the header: a single-file NIfTI-2 needs 0 or at least 544, as nibabel checks");
+    if (h.vox_offset == 0) h.vox_offset = 544;
+  }
+  // nibabel's header fixes, which the official scorer therefore sees: 0 -> 1, negative -> absolute value.
+  for (int i = 1; i <= 3; ++i) {
+    if (h.pixdim[i] == 0) {
+      h.warnings.push_back("pixdim[" + std::to_string(i) + "] is 0; 1 mm used, as nibabel does");
+      h.pixdim[i] = 1;
+    } else if (h.pixdim[i] < 0) {
+      h.warnings.push_back("pixdim[" + std::to_string(i) + "] is negative; its absolute value used, as nibabel does");
+      h.pixdim[i] = -h.pixdim[i];
+    }
   }
   if (byte_swapped) *byte_swapped = swap;
   return h;
 }
 
+namespace {
+
+// Reads the voxel data into a buffer that grows with what the stream really holds: a header claiming more
+// than the file contains costs no more memory than the file's contents.
+void read_voxels(Source& src, uint64_t need, size_t file_bytes, std::vector<uint8_t>& data) {
+  if (!src.gzipped()) {
+    data.resize(need);
+    const size_t got = src.read(data.data(), need);
+    if (got < need)
+      throw Error("file is truncated: " + std::to_string(got) + " of " + std::to_string(need) +
+                  " bytes of voxel data present");
+    return;
+  }
+  // Address space for the whole claim is reserved (untouched pages cost no memory), and the buffer is sized up
+  // as the stream fills it: growing within the reservation copies nothing, and only what the stream really
+  // holds (plus one step) is ever written. Where the reservation itself is refused, growing reallocates.
+  try {
+    data.reserve(need);
+  } catch (const std::bad_alloc&) {
+  }
+  // Steps double from twice the compressed size (at least 1 MiB): at most twice what the stream holds is written.
+  uint64_t size = std::min<uint64_t>(need, std::max<uint64_t>(uint64_t{1} << 20, uint64_t{2} * file_bytes));
+  uint64_t got = 0;
+  for (;;) {
+    data.resize(size);
+    got += src.read(data.data() + got, size - got);
+    if (got < size || size == need) break;
+    size = std::min<uint64_t>(need, 2 * size);
+  }
+  if (got < need)
+    throw Error("file is truncated: " + std::to_string(got) + " of " + std::to_string(need) +
+                " bytes of voxel data present");
+}
+
+struct Checked {
+  Opened o;
+  uint64_t data_bytes = 0;
+};
+
+Checked open_checked(Source& src, size_t file_bytes) {
+  Checked c;
+  c.o = open_header(src);
+  c.data_bytes = check_layout(c.o.header);
+  check_claim(c.o.header, c.data_bytes, file_bytes, src.gzipped());
+  const int64_t gap = c.o.header.vox_offset - static_cast<int64_t>(c.o.header_bytes);
+  if (gap < 0) throw Error("vox_offset points inside the header");
+  src.skip(static_cast<size_t>(gap));
+  return c;
+}
+
+// Decompressed bytes read past the voxel data to finish its gzip member: as many as the data, at least 1 MiB.
+uint64_t finish_budget(uint64_t data_bytes) { return std::max<uint64_t>(data_bytes, uint64_t{1} << 20); }
+
+}  // namespace
+
 Header read_header(const std::string& path, bool verify_data) {
   try {
     const auto file = read_file(path);
     Source src(file);
-    Opened o = open_header(src);
-    check_layout(o.header);
-    if (verify_data) {
-      const uint64_t need = static_cast<uint64_t>(o.header.vox_offset - o.header_bytes) +
-                            static_cast<uint64_t>(o.header.voxel_count()) * bytes_per_voxel(o.header.datatype);
-      std::vector<uint8_t> scratch(1 << 16);
-      uint64_t got = 0;
-      while (got < need) {
-        const size_t k = src.read(scratch.data(), static_cast<size_t>(std::min<uint64_t>(need - got, scratch.size())));
-        if (k == 0) break;
-        got += k;
-      }
-      if (got < need)
-        throw Error("file is truncated: " + std::to_string(got) + " of " + std::to_string(need) +
-                    " bytes of voxel data present");
-      src.verify_rest();
+    if (!verify_data) {
+      Opened o = open_header(src);
+      const uint64_t data_bytes = check_layout(o.header);
+      check_claim(o.header, data_bytes, file.size(), src.gzipped());
+      return o.header;
     }
-    return o.header;
+    Checked c = open_checked(src, file.size());
+    std::vector<uint8_t> scratch(1 << 16);
+    uint64_t got = 0;
+    while (got < c.data_bytes) {
+      const size_t k = src.read(scratch.data(), static_cast<size_t>(std::min<uint64_t>(c.data_bytes - got, scratch.size())));
+      if (k == 0) break;
+      got += k;
+    }
+    if (got < c.data_bytes)
+      throw Error("file is truncated: " + std::to_string(got) + " of " + std::to_string(c.data_bytes) +
+                  " bytes of voxel data present");
+    src.finish(finish_budget(c.data_bytes), c.o.header.warnings);
+    return c.o.header;
   } catch (const gz::Error& e) {
     throw Error(e.what());
   }
@@ -315,22 +466,12 @@ Image read_image(const std::string& path) {
   try {
     const auto file = read_file(path);
     Source src(file);
-    Opened o = open_header(src);
-    check_layout(o.header);
-    const int64_t gap = o.header.vox_offset - static_cast<int64_t>(o.header_bytes);
-    if (gap < 0) throw Error("vox_offset points inside the header");
-    src.skip(static_cast<size_t>(gap));
+    Checked c = open_checked(src, file.size());
     Image img;
-    img.header = o.header;
-    const int width = bytes_per_voxel(o.header.datatype);
-    const uint64_t need = static_cast<uint64_t>(o.header.voxel_count()) * static_cast<uint64_t>(width);
-    img.data.resize(need);
-    const size_t got = src.read(img.data.data(), need);
-    if (got < need)
-      throw Error("file is truncated: " + std::to_string(got) + " of " + std::to_string(need) +
-                  " bytes of voxel data present");
-    src.verify_rest();
-    if (o.swapped) swap_voxels(img.data, width);
+    read_voxels(src, c.data_bytes, file.size(), img.data);
+    src.finish(finish_budget(c.data_bytes), c.o.header.warnings);
+    img.header = std::move(c.o.header);
+    if (c.o.swapped) swap_voxels(img.data, bytes_per_voxel(img.header.datatype));
     return img;
   } catch (const gz::Error& e) {
     throw Error(e.what());
@@ -422,6 +563,7 @@ Header header_like(const Header& like, int16_t datatype) {
   h.scl_inter = 0;
   h.vox_offset = 352;
   h.version = 1;
+  h.warnings.clear();
   return h;
 }
 

@@ -3,10 +3,16 @@
 //
 // Semantics follow nibabel, which the official FLARE scorer reads with:
 //  - voxels in stored order, index = i + n_i*(j + n_j*k) (no reorientation);
-//  - spacing = pixdim[1..3] as stored (float32 in NIfTI-1), like get_zooms();
+//  - spacing = pixdim[1..3] as stored (float32 in NIfTI-1), like get_zooms(), after nibabel's header fixes:
+//    a pixdim[1..3] of 0 becomes 1 and a negative one its absolute value (with a warning);
 //  - scaling applied when scl_slope is finite and non-zero: value = raw*slope + inter;
-//  - the affine is sform when sform_code > 0, else qform when qform_code > 0, else pixdim on the diagonal.
+//  - the affine is sform when sform_code != 0, else qform when qform_code != 0 (qfac -1 only when
+//    pixdim[0] is exactly -1), else nibabel's fallback: diag(-pixdim[1], pixdim[2], pixdim[3]) centred on the grid;
+//  - vox_offset 0 means "right after the header"; any other value below 352 (NIfTI-2: 544), NaN or
+//    infinite is an error, as nibabel's header check raises.
 // Errors throw lb::nifti::Error with a message that says what is wrong (the caller adds the file name).
+// Sizes are checked against what the file can hold before anything is allocated: a header cannot make the
+// reader hold more memory than the file's contents justify (see docs/scoring.md "Hostile files").
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -40,12 +46,18 @@ struct Header {
   std::array<std::array<double, 4>, 3> srow{};
   int32_t xyzt_units = 0;
   std::string descrip;
+  std::vector<std::string> warnings;  // header fixes applied on reading (pixdim 0 -> 1), trailing data ignored
+
 
   int ndim() const { return static_cast<int>(dim[0]); }
-  // Number of dimensions once trailing singleton axes (dim[n] == 1) are dropped.
+  // Number of dimensions once trailing singleton axes beyond the third (dim[n] == 1, n > 3) are dropped:
+  // a 5x5x1 volume is 3-D, a 5x5x5x1 one too; a 2-D image stays 2-D.
   int effective_ndim() const;
+  // The one rule for a label or CT volume, used everywhere: ndim >= 3 and every axis beyond the third is 1.
+  bool is_volume3d() const { return ndim() >= 3 && effective_ndim() == 3; }
+  std::string shape_text() const;  // "512x512x121" or "4x4x4x2"
   std::array<int64_t, 3> dims3() const { return {dim[1], dim[2], dim[3]}; }
-  int64_t voxel_count() const;  // product of dim[1..ndim]
+  int64_t voxel_count() const;  // product of dim[1..ndim]; INT64_MAX when it overflows
   bool has_scaling() const;     // nibabel: slope finite and non-zero, and not the identity
   // 4x4 voxel-to-world affine as nibabel builds it (get_best_affine), row-major, last row 0 0 0 1.
   std::array<std::array<double, 4>, 4> affine() const;
@@ -66,7 +78,12 @@ struct Image {
   std::vector<uint8_t> data;  // voxel_count() * bytes_per_voxel(datatype), native byte order
 };
 
-// Reads only the header (and with verify_data, decompresses the whole file to check it is complete).
+// Largest image the reader accepts, whatever the file holds: 2^32 voxels (a 512x512x1000 CT is 2.6e8).
+inline constexpr int64_t kMaxVoxels = int64_t{1} << 32;
+
+// Reads only the header (and with verify_data, decompresses the voxel data and the rest of the gzip member that
+// holds its last byte, to check the file is complete and its CRC right; later members and trailing bytes are
+// ignored with a warning, as nibabel and gzip -t do).
 Header read_header(const std::string& path, bool verify_data = false);
 // Reads header and voxels. Supported: the integer and float types of DataType.
 Image read_image(const std::string& path);

@@ -123,8 +123,23 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
     return finish(rec);
   }
   MaskLoad gt, pred;
+  // The prediction's shape is checked against the ground truth's from the headers alone, so a prediction
+  // on another grid never has its voxels allocated or inflated.
+  std::optional<std::array<int64_t, 3>> pred_other_shape;
+  auto load_pred = [&] {
+    try {
+      const nifti::Header gh = nifti::read_header(gt_path), ph = nifti::read_header(pred_path);
+      if (gh.is_volume3d() && ph.is_volume3d() && gh.dims3() != ph.dims3()) {
+        pred_other_shape = ph.dims3();
+        return;
+      }
+    } catch (const std::exception&) {
+      // load_mask reports the problem with its reason
+    }
+    pred = load_mask(pred_path);
+  };
   // Both files at once: inflate is single-threaded, and the other core is otherwise idle on small sets.
-  tbb::parallel_invoke([&] { gt = load_mask(gt_path); }, [&] { pred = load_mask(pred_path); });
+  tbb::parallel_invoke([&] { gt = load_mask(gt_path); }, load_pred);
   for (auto& w : gt.warnings) rec.warnings.push_back("ground truth: " + w);
   for (auto& w : pred.warnings) rec.warnings.push_back("prediction: " + w);
   if (gt.status == MaskStatus::ok || gt.status == MaskStatus::invalid_labels) {
@@ -151,10 +166,10 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
     rec.message = "prediction " + pred_path + ": " + pred.message + " (scored 0, 0)";
     return finish(rec);
   }
-  if (gt.mask.dims != pred.mask.dims) {
+  if (pred_other_shape || gt.mask.dims != pred.mask.dims) {
     rec.status = CaseStatus::shape_mismatch;
-    rec.message = "prediction shape " + shape_text(pred.mask.dims) + " differs from ground truth shape " +
-                  shape_text(gt.mask.dims) + " (scored 0, 0)";
+    rec.message = "prediction shape " + shape_text(pred_other_shape ? *pred_other_shape : pred.mask.dims) +
+                  " differs from ground truth shape " + shape_text(gt.mask.dims) + " (scored 0, 0)";
     return finish(rec);
   }
   const std::string geo = geometry_difference(gt.mask.geometry, pred.mask.geometry, settings.geometry_tolerance);
@@ -194,6 +209,9 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
       throw UnusableInput((dir == &settings.gt_dir ? "ground-truth folder " : "prediction folder ") + *dir +
                           " does not exist or is not a folder");
   }
+  const double tol = settings.case_settings.tolerance_mm;
+  if (!std::isfinite(tol) || tol < 0)
+    throw UnusableInput("the NSD tolerance must be a finite number >= 0 mm, not " + std::to_string(tol));
   ScoreSet set;
   set.settings = settings;
   // Cases are named by the ground truth's files; a prediction may be in another format. The record keeps

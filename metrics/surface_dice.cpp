@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "metrics/surface_table.h"
 
@@ -76,23 +78,50 @@ bool within(int64_t di, int64_t dj, int64_t dk, const std::array<double, 3>& s, 
   return std::sqrt(d2) <= tol;
 }
 
-int64_t reach(double spacing, double tol) {
-  // One more than the largest offset that could pass; the exact test decides.
-  return static_cast<int64_t>(std::floor(tol / spacing)) + 1;
+// One more than the largest offset that could pass (the exact test decides), and never more than the largest
+// offset inside the region: the division is clamped in floating point, so 1e300 / 1e-30 cannot overflow.
+int64_t reach(double spacing, double tol, int64_t bound_points) {
+  const double limit = static_cast<double>(std::max<int64_t>(bound_points - 1, 0));
+  const double r = std::floor(tol / spacing) + 1;
+  return r >= limit ? static_cast<int64_t>(limit) : static_cast<int64_t>(r);
 }
 
 }  // namespace
 
-ToleranceStencil tolerance_stencil(const std::array<double, 3>& s, double tol) {
+void check_nsd_inputs(const std::array<double, 3>& s, double tol) {
+  if (!std::isfinite(tol) || tol < 0)
+    throw std::invalid_argument("NSD tolerance must be a finite number >= 0 mm, not " + std::to_string(tol));
+  for (double v : s)
+    if (!std::isfinite(v) || !(v > 0))
+      throw std::invalid_argument("voxel spacing must be finite and > 0 mm, not " + std::to_string(v));
+}
+
+std::array<int64_t, 3> stencil_reach(const ToleranceStencil& st) { return {st.ri, st.rj, st.rk}; }
+
+ToleranceStencil tolerance_stencil(const std::array<double, 3>& s, double tol, const std::array<int64_t, 3>& bound) {
+  check_nsd_inputs(s, tol);
   ToleranceStencil st;
-  st.rj = reach(s[1], tol);
-  st.rk = reach(s[2], tol);
-  const int64_t ri = reach(s[0], tol);
+  st.spacing_mm = s;
+  st.tolerance_mm = tol;
+  st.bound_points = bound;
+  st.ri = reach(s[0], tol, bound[0]);
+  st.rj = reach(s[1], tol, bound[1]);
+  st.rk = reach(s[2], tol, bound[2]);
+  const int64_t ri = st.ri;
   std::vector<std::pair<double, ToleranceStencil::Offset>> found;
   for (int64_t dk = -st.rk; dk <= st.rk; ++dk)
     for (int64_t dj = -st.rj; dj <= st.rj; ++dj) {
+      // The largest di in [0, ri] that passes, by bisection: the test is monotone in di (each rounded step
+      // of the expression is monotone), so this equals the scan it replaces.
       int64_t max_di = -1;
-      for (int64_t di = 0; di <= ri && within(di, dj, dk, s, tol); ++di) max_di = di;
+      if (within(0, dj, dk, s, tol)) {
+        int64_t lo = 0, hi = ri;  // lo passes
+        while (lo < hi) {
+          const int64_t mid = lo + (hi - lo + 1) / 2;
+          if (within(mid, dj, dk, s, tol)) lo = mid; else hi = mid - 1;
+        }
+        max_di = lo;
+      }
       if (max_di < 0) continue;
       const double base = std::hypot(dj * s[1], dk * s[2]);
       found.push_back({base, {static_cast<int32_t>(dj), static_cast<int32_t>(dk), static_cast<int32_t>(max_di)}});
@@ -184,10 +213,80 @@ struct Scratch {
 
 SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& s,
                            double tol) {
+  return count_surfels(gt, pred, tolerance_stencil(s, tol, {gt.dims[0] + 1, gt.dims[1] + 1, gt.dims[2] + 1}));
+}
+
+namespace {
+
+// Offsets of a stencil that can reach inside a point grid of h x depth (a case-wide stencil used on a lesion).
+ToleranceStencil fit_stencil(const ToleranceStencil& full, int64_t h, int64_t depth) {
+  if (full.rj <= h - 1 && full.rk <= depth - 1) return full;
+  ToleranceStencil st = full;
+  st.offsets.clear();
+  st.max_di = -1;
+  for (const auto& o : full.offsets)
+    if (std::abs(o.dj) <= h - 1 && std::abs(o.dk) <= depth - 1) {
+      st.offsets.push_back(o);
+      st.max_di = std::max(st.max_di, o.max_di);
+    }
+  return st;
+}
+
+}  // namespace
+
+SurfelCounts border_counts(const MaskView& m) {
+  const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
+  const int64_t w = n0 + 1, h = n1 + 1, depth = n2 + 1;
+  const int64_t area = w * h;
+  const std::vector<uint8_t> flags = row_flags(m);
+  struct Buffers {
+    std::vector<uint8_t> codes, has_border, pad;
+    std::vector<uint16_t> dist;
+  };
+  tbb::combinable<SurfelCounts> partial;
+  tbb::combinable<Buffers> buffers;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, depth, 8), [&](const tbb::blocked_range<int64_t>& r) {
+    Buffers& b = buffers.local();
+    b.codes.resize(static_cast<size_t>(area));
+    b.dist.resize(static_cast<size_t>(area));
+    b.has_border.resize(static_cast<size_t>(h));
+    SurfelCounts& out = partial.local();
+    for (int64_t z = r.begin(); z < r.end(); ++z) {
+      fill_slice(m, flags, z, 1, b.codes.data(), b.dist.data(), b.has_border.data(), b.pad);
+      for (int64_t y = 0; y < h; ++y) {
+        if (!b.has_border[static_cast<size_t>(y)]) continue;
+        const uint8_t* row = b.codes.data() + y * w;
+        for (int64_t x = 0; x < w; ++x)
+          if (surface::is_border(row[x])) ++out.gt[row[x]];
+      }
+    }
+  });
+  SurfelCounts total;
+  partial.combine_each([&](const SurfelCounts& c) { total += c; });
+  return total;
+}
+
+SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const ToleranceStencil& full) {
   const int64_t n0 = gt.dims[0], n1 = gt.dims[1], n2 = gt.dims[2];
   const int64_t w = n0 + 1, h = n1 + 1, depth = n2 + 1;  // point grid
   const int64_t area = w * h;
-  const ToleranceStencil st = tolerance_stencil(s, tol);
+  if (w > full.bound_points[0] || h > full.bound_points[1] || depth > full.bound_points[2])
+    throw std::invalid_argument("count_surfels: the stencil was built for a smaller region");
+  const auto& s = full.spacing_mm;
+  const double tol = full.tolerance_mm;
+  // When even the farthest two points of the region pass the test, every border point is within tolerance
+  // as soon as the other mask has any border point: no search (a huge tolerance or a tiny spacing).
+  if (within(w - 1, h - 1, depth - 1, s, tol)) {
+    SurfelCounts c;
+    SurfelCounts g, p;
+    tbb::parallel_invoke([&] { g = border_counts(gt); }, [&] { p = border_counts(pred); });
+    c.gt = g.gt;
+    c.pred = p.gt;
+    if (c.pred_points() > 0) c.gt_within = c.gt;
+    if (c.gt_points() > 0) c.pred_within = c.pred;
+    return c;
+  }
+  const ToleranceStencil st = fit_stencil(full, h, depth);
   const uint16_t cap = static_cast<uint16_t>(
       std::min<int64_t>(std::max<int64_t>(st.max_di, 0) + 1, std::numeric_limits<uint16_t>::max()));
   int64_t halo = 0;  // slices the stencil reaches (0 for 3 mm slices at 2 mm)

@@ -48,9 +48,20 @@ struct SurfelCounts {
   uint64_t pred_points() const;
 };
 
+struct ToleranceStencil;
+
 // Both views must have the same dims. Runs in parallel in the current TBB arena.
+// Throws std::invalid_argument when the tolerance is NaN, infinite or negative, or a spacing is not finite and > 0.
 SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& spacing_mm,
                            double tolerance_mm);
+// The same with a stencil built once (for every lesion of a case): it must come from the same spacing and
+// tolerance and a bound at least as large as these views.
+SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const ToleranceStencil& stencil);
+// Border points per neighbour code of one mask (SurfelCounts::gt; nothing is compared).
+SurfelCounts border_counts(const MaskView& mask);
+
+// Throws std::invalid_argument unless the tolerance is finite and >= 0 and every spacing finite and > 0.
+void check_nsd_inputs(const std::array<double, 3>& spacing_mm, double tolerance_mm);
 
 struct SurfaceDice {
   double gt_area_mm2 = 0, pred_area_mm2 = 0;
@@ -62,14 +73,24 @@ SurfaceDice surface_dice(const SurfelCounts& counts, const std::array<double, 3>
 
 // For each row offset (dj, dk), the largest offset di along axis i whose distance still passes the
 // exact "<= tolerance" test; offsets where even di = 0 fails are left out. Exposed for tests.
+// Offsets are bounded by `bound_points` (the point grid of the largest region it will serve: voxels + 1 per
+// axis): two points of a region are never further apart, so any finite tolerance gives a stencil no larger
+// than the region, and max_di is found by bisection (the test is monotone in di), not by a scan.
 struct ToleranceStencil {
-  int64_t rj = 0, rk = 0;
+  std::array<double, 3> spacing_mm{};
+  double tolerance_mm = 0;
+  std::array<int64_t, 3> bound_points{};
+  int64_t ri = 0, rj = 0, rk = 0;  // reach per axis in points, at most bound - 1
   struct Offset {
     int32_t dj, dk, max_di;
   };
   std::vector<Offset> offsets;  // only those with max_di >= 0, the nearest first
   int32_t max_di = -1;          // the largest max_di of all
 };
-ToleranceStencil tolerance_stencil(const std::array<double, 3>& spacing_mm, double tolerance_mm);
+inline constexpr std::array<int64_t, 3> kUnboundedStencil = {1 << 16, 1 << 16, 1 << 16};
+ToleranceStencil tolerance_stencil(const std::array<double, 3>& spacing_mm, double tolerance_mm,
+                                   const std::array<int64_t, 3>& bound_points = kUnboundedStencil);
+// Reach of a stencil in voxels along each axis (no offset beyond it passes), for margins around a region.
+std::array<int64_t, 3> stencil_reach(const ToleranceStencil& stencil);
 
 }  // namespace lb

@@ -8,17 +8,14 @@
 #include <ostream>
 #include <sstream>
 
+#include "metrics/case_scores.h"
 #include "reports/leaderboard.h"
 
 namespace lb {
 
 namespace {
 
-std::string f4(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
+std::string f4(double v) { return format_rounded(v, 4); }  // numpy's rounding, as the CSV
 std::string signed4(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.4f", v);

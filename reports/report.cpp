@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "metrics/case_scores.h"
 #include "reports/html_report.h"
 #include "reports/leaderboard_json.h"
 #include "reports/names.h"
@@ -44,11 +45,7 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
   fs::rename(tmp, path);
 }
 
-std::string fixed4(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
+std::string fixed4(double v) { return format_rounded(v, 4); }
 
 // The worst cases of a team that have something to show (not a healthy case predicted empty, not perfect).
 std::vector<const CaseEntry*> worst_cases(const TeamResult& t, int k) {

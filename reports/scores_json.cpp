@@ -1,9 +1,11 @@
 #include "reports/scores_json.h"
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -312,6 +314,32 @@ std::string python_float(double x) {
 void write_official_csv(std::ostream& out, const std::vector<CaseRecord>& cases) {
   out << "Name,Lesion_DSC,Lesion_NSD\n";
   for (const auto& c : cases) out << c.name << "," << python_float(round4(c.dsc)) << "," << python_float(round4(c.nsd)) << "\n";
+}
+
+void write_official_csv_file(const std::string& path, const std::vector<CaseRecord>& cases) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+    write_official_csv(out, cases);
+    out.flush();
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      out.close();
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + ": " + why);
+    }
+    out.close();
+    if (out.fail()) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + why);
+  }
 }
 
 }  // namespace lb

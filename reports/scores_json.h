@@ -25,6 +25,9 @@ void write_json_file(const std::string& path, const nlohmann::json& doc);  // at
 
 // The organisers' CSV: Name,Lesion_DSC,Lesion_NSD, values rounded to 4 decimals and printed as Python prints.
 void write_official_csv(std::ostream& out, const std::vector<CaseRecord>& cases);
+// The same into a file, as write_json_file writes: a temporary beside it, every write checked, then renamed
+// into place; throws std::runtime_error (and leaves no partial file) when the disk is full or the folder absent.
+void write_official_csv_file(const std::string& path, const std::vector<CaseRecord>& cases);
 // Python's repr of a float: shortest round-trip digits, "1.0" for integers, exponent below 1e-4.
 std::string python_float(double x);
 

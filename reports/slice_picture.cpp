@@ -233,7 +233,8 @@ namespace {
 nifti::Image read_3d(const std::string& path) {
   try {
     nifti::Image img = nifti::read_image(path);
-    if (img.header.effective_ndim() > 3) throw nifti::Error("not a 3-D image");
+    // The scorer's rule (nifti::Header::is_volume3d): ndim >= 3, axes beyond the third of size 1.
+    if (!img.header.is_volume3d()) throw nifti::Error("not a 3-D image (" + img.header.shape_text() + ")");
     return img;
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());

@@ -19,6 +19,7 @@ packages=(
   python3-dev python3-venv python3-setuptools python3-wheel pybind11-dev python3-pybind11
   python3-numpy python3-pytest                         # the Python module (pip install .) and its tests
   curl                                                 # scripts/get-data.sh
+  clang-14 libfuzzer-14-dev                            # scripts/fuzz.sh (libFuzzer targets in fuzz/)
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)   # the HTML report's charting library
 

@@ -91,7 +91,27 @@
   var schema = 'https://vega.github.io/schema/vega-lite/v6.json';
   var rowHeight = Math.max(26, Math.min(44, 260 / Math.max(1, teamNames.length)));
 
-  function fmt(v, digits) { return v === null || v === undefined ? '–' : Number(v).toFixed(digits); }
+  // <round-half-even> numpy's round(v, digits) on the double, then that many decimals: the CSV, the JSON and
+  // the printed tables (format_rounded in metrics/case_scores.h) give the same text; toFixed alone would turn
+  // 0.12345 into 0.1235. (tests/metrics/test_rounding.cpp evaluates this block with node.)
+  function roundHalfEven(v, digits) {
+    var scale = Math.pow(10, digits);
+    var y = v * scale;
+    var r = Math.round(y);
+    if (Math.abs(y - Math.trunc(y)) === 0.5) r = 2 * Math.round(y / 2);  // a tie: to the even neighbour
+    return (r / scale).toFixed(digits);
+  }
+  // </round-half-even>
+  function fmt(v, digits) {
+    if (v === null || v === undefined) return '–';
+    var n = Number(v);
+    return isFinite(n) ? roundHalfEven(n, digits) : String(n);
+  }
+
+  // Tooltips show the same 4-decimal text as the tables (d3-format's '.4f' rounds like toFixed).
+  [data.cases || [], data.points || []].forEach(function (rows) {
+    rows.forEach(function (r) { r.dsc_text = fmt(r.dsc, 4); r.nsd_text = fmt(r.nsd, 4); });
+  });
 
   function distribution(metric, label) {
     return {
@@ -111,7 +131,7 @@
             shape: { field: 'failed', type: 'nominal', scale: { domain: [false, true], range: ['circle', 'cross'] }, legend: null },
             tooltip: [
               { field: 'team', title: 'Team' }, { field: 'case', title: 'Case' },
-              { field: 'dsc', title: 'DSC', format: '.4f' }, { field: 'nsd', title: 'NSD', format: '.4f' },
+              { field: 'dsc_text', title: 'DSC' }, { field: 'nsd_text', title: 'NSD' },
               { field: 'status', title: 'Status' }
             ]
           } }
@@ -139,7 +159,7 @@
         { mark: { type: 'point', filled: true, size: 110, opacity: 0.9, stroke: '#ffffff', strokeWidth: 1 },
           encoding: { tooltip: [
             { field: 'team', title: 'Team' }, { field: 'place', title: 'Place' },
-            { field: 'dsc', title: 'Mean DSC', format: '.4f' }, { field: 'nsd', title: 'Mean NSD', format: '.4f' },
+            { field: 'dsc_text', title: 'Mean DSC' }, { field: 'nsd_text', title: 'Mean NSD' },
             { field: 'time_median_s', title: 'Median time (s)', format: '.1f' },
             { field: 'gpu_peak_mib', title: 'GPU peak (MiB)', format: ',.0f' },
             { field: 'gpu_auc_mean_mib_s', title: 'GPU AUC mean (MiB·s)', format: ',.0f' }

@@ -233,3 +233,53 @@ TEST_CASE("tolerance stencil limits pass the exact test and the next offset fail
   CHECK(st.rk == 1);                      // 3.27 mm slices: no neighbouring slice is within 2 mm
   for (const auto& o : st.offsets) CHECK(o.dk == 0);
 }
+
+TEST_CASE("extreme tolerances and spacings equal brute force and stay fast", "[nsd][brute][hostile]") {
+  // Issue 12 item 4: the reach once overflowed (tolerance 1e300 gave NSD 0), a spacing of 1e-30 gave NSD 0 and
+  // 1e-7 hung building the stencil. The search is now bounded by the crop, so every finite case is exact.
+  std::mt19937_64 rng(777);
+  const std::vector<std::pair<std::array<double, 3>, double>> cases = {
+      {{1, 1, 1}, 1e300},        {{1e-30, 1e-30, 1e-30}, 2.0}, {{1e-7, 1e-7, 1e-7}, 2.0},
+      {{0.0008f, 0.0008f, 0.003f}, 2.0},                     {{1, 1, 1}, 0.0},
+      {{1e30, 1e30, 1e30}, 2.0}, {{0.8f, 0.8f, 2.5f}, 7.9},   {{0.5, 0.5, 0.5}, 4.0},
+      {{1, 1, 1}, 1e-300},       {{1e-3, 2.0, 1e3}, 2.0},
+  };
+  for (size_t c = 0; c < cases.size(); ++c) {
+    for (int trial = 0; trial < 4; ++trial) {
+      const int64_t n0 = 4 + rng() % 9, n1 = 4 + rng() % 9, n2 = 3 + rng() % 7;
+      Vol g(n0, n1, n2), p(n0, n1, n2);
+      for (auto& v : g.v) v = (rng() % 100) < 20;
+      for (auto& v : p.v) v = (rng() % 100) < 15;
+      const auto [s, tol] = cases[c];
+      const SurfaceDice a = nsd_of(g, p, s, tol), b = brute_force(g, p, s, tol);
+      INFO("case " << c << " trial " << trial << " spacing " << s[0] << " tol " << tol);
+      CHECK(a.gt_area_mm2 == Approx(b.gt_area_mm2).epsilon(1e-12));
+      CHECK(a.pred_area_mm2 == Approx(b.pred_area_mm2).epsilon(1e-12));
+      CHECK(a.gt_within_mm2 == Approx(b.gt_within_mm2).epsilon(1e-12).margin(1e-300));
+      CHECK(a.pred_within_mm2 == Approx(b.pred_within_mm2).epsilon(1e-12).margin(1e-300));
+    }
+  }
+  // Two cubes 200 voxels apart: any tolerance past that distance gives 1.
+  Vol g(220, 8, 8), p(220, 8, 8);
+  g.box({1, 1, 1}, {5, 5, 5});
+  p.box({210, 1, 1}, {214, 5, 5});
+  CHECK(nsd_of(g, p, {1, 1, 1}, 1e300).nsd() == 1.0);
+  CHECK(nsd_of(g, p, {1e-30, 1e-30, 1e-30}, 2.0).nsd() == 1.0);
+  CHECK(nsd_of(g, p, {1, 1, 1}, 2.0).nsd() == 0.0);
+}
+
+TEST_CASE("the library refuses a NaN, infinite or negative tolerance and a bad spacing", "[nsd][hostile]") {
+  Vol g(4, 4, 4);
+  g.box({1, 1, 1}, {3, 3, 3});
+  const MaskView v = MaskView::of(g.v.data(), g.dims);
+  for (double tol : {double(NAN), double(INFINITY), -1.0})
+    CHECK_THROWS_AS(count_surfels(v, v, {1, 1, 1}, tol), std::invalid_argument);
+  for (double s : {0.0, -1.0, double(NAN), double(INFINITY)})
+    CHECK_THROWS_AS(count_surfels(v, v, {1, s, 1}, 2.0), std::invalid_argument);
+  // A stencil bounded by a 5x5x5 point grid never reaches beyond it, whatever the tolerance.
+  const ToleranceStencil st = tolerance_stencil({1e-30, 1e-30, 1e-30}, 2.0, {5, 5, 5});
+  CHECK(st.ri == 4);
+  CHECK(st.rj == 4);
+  CHECK(st.rk == 4);
+  CHECK(st.offsets.size() == 81u);
+}
