@@ -119,13 +119,17 @@ OutputVerdict check_prediction(const OutputsFolder& folder, const std::string& e
     // Through /proc/self/fd: the file we opened, whatever the name points to by now.
     const nifti::Header h = nifti::read_header("/proc/self/fd/" + std::to_string(fd), /*verify_data=*/true);
     ::close(fd);
-    if (h.effective_ndim() > 3) return bad(expected + " has " + std::to_string(h.ndim()) + " dimensions; a 3-D mask is expected");
+    // The scorer's rule (nifti::Header::is_volume3d): ndim >= 3, every axis beyond the third of size 1.
+    if (!h.is_volume3d()) return bad(expected + " has " + std::to_string(h.ndim()) + " dimensions; a 3-D mask is expected");
+    // What the reader fixed or ignored as nibabel does (trailing gzip data, pixdim 0): kept, and said.
+    for (const auto& w : h.warnings) v.warning += (v.warning.empty() ? "" : "; ") + expected + ": " + w;
     if (input_grid) {
       const nifti::Geometry out = nifti::geometry_of(h);
       const std::string diff = grid_difference(*input_grid, out);
       if (!diff.empty()) {
         if (strict_geometry || out.dims != input_grid->dims) return bad(expected + ": " + diff + (strict_geometry && out.dims == input_grid->dims ? " (--geometry strict)" : ""));
-        v.warning = expected + ": " + diff + "; kept and scored as `score --geometry warn` scores it (--geometry strict rejects it)";
+        v.warning += (v.warning.empty() ? "" : "; ") + expected + ": " + diff +
+                     "; kept and scored as `score --geometry warn` scores it (--geometry strict rejects it)";
       }
     }
   } catch (const nifti::Error& e) {

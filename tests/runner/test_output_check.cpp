@@ -143,6 +143,39 @@ TEST_CASE("a truncated prediction is bad_output (the whole gzip stream is checke
   CHECK_THAT(v.message, Catch::Contains("not a readable NIfTI"));
 }
 
+TEST_CASE("a valid prediction followed by trailing bytes is kept, with a warning, as the scorer reads it", "[output]") {
+  // nibabel (the official scorer's reader) and `gzip -t` accept trailing garbage after the gzip stream.
+  Fixture f;
+  f.write_mask("C1.nii.gz");
+  {
+    std::ofstream app(f.out / "C1.nii.gz", std::ios::binary | std::ios::app);
+    app << std::string(300, 'x');
+  }
+  const OutputVerdict v = f.check();
+  INFO(v.message);
+  CHECK(v.status == RunStatus::ok);
+  CHECK_THAT(v.warning, Catch::Contains("C1.nii.gz") && Catch::Contains("trailing"));
+}
+
+TEST_CASE("a one-slice prediction of a one-slice image is a 3-D mask, a 4-D one with a second volume is not", "[output]") {
+  lb::test::TempDir tmp("outcheck-1slice");
+  const fs::path in = tmp.path() / "in", out = tmp.path() / "out";
+  write_case(in, "C1", {24, 20, 1});
+  fs::create_directories(out);
+  const nifti::Geometry grid = nifti::geometry_of(nifti::read_header((in / "C1_0000.nii.gz").string()));
+  std::vector<uint8_t> v(24 * 20 * 2, 0);
+  nifti::write_image((out / "C1.nii.gz").string(), nifti::make_header({24, 20, 1}, {0.8, 0.8, 2.5}, {-10, 5, 30}),
+                     v.data(), 1);
+  CHECK(check_prediction(OutputsFolder(out), "C1.nii.gz", grid).status == RunStatus::ok);
+  auto h4 = nifti::make_header({24, 20, 1}, {0.8, 0.8, 2.5}, {-10, 5, 30});
+  h4.dim[0] = 4;
+  h4.dim[4] = 2;
+  nifti::write_image((out / "C1.nii.gz").string(), h4, v.data(), 1);
+  const OutputVerdict four = check_prediction(OutputsFolder(out), "C1.nii.gz", grid);
+  CHECK(four.status == RunStatus::bad_output);
+  CHECK_THAT(four.message, Catch::Contains("a 3-D mask is expected"));
+}
+
 TEST_CASE("a prediction on another shape is bad_output, another grid is bad_output under strict, saying what differs", "[output]") {
   SECTION("shape") {
     Fixture f;
