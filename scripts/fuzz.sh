@@ -2,12 +2,20 @@
 # Builds the libFuzzer targets of fuzz/ with clang-14 (AddressSanitizer + UndefinedBehaviorSanitizer) into
 # build-fuzz/, replays every regression input of fuzz/regressions/, then fuzzes each target for SECONDS.
 #   bash scripts/fuzz.sh [SECONDS]     default 60 per target; 0 = build and replay only
+#   bash scripts/fuzz.sh --runs N      N inputs per target from seed 1 (CI: the same inputs on every machine,
+#                                      so a failure there reproduces here with the same command)
 # Seeds: fuzz/corpus/<target>/ (in the repository); what a run finds: build-fuzz/corpus/<target>/.
 # A crash stops the script with the input in build-fuzz/crashes/: add it to fuzz/regressions/<target>/ and
 # a Catch2 test for its cause.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+budget=()
+if [ "${1:-}" = "--runs" ]; then
+  [ -n "${2:-}" ] || { echo "fuzz: --runs needs a number" >&2; exit 2; }
+  seconds=1
+  budget=(-seed=1 -runs="$2")
+fi
 root=$PWD
 build=${LB_FUZZ_BUILD:-$root/build-fuzz}
 targets=(nifti records manifest scores_json)
@@ -38,7 +46,8 @@ for t in "${targets[@]}"; do
   [ "$seconds" -gt 0 ] || continue
   mkdir -p "$build/corpus/$t"
   t0=$(date +%s)
-  "$exe" "${opts[@]}" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
+  ((${#budget[@]})) || budget=(-max_total_time="$seconds")
+  "$exe" "${opts[@]}" "${budget[@]}" -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
     "$build/corpus/$t" "fuzz/corpus/$t" >"$build/crashes/run-$t.log" 2>&1 ||
     { tail -60 "$build/crashes/run-$t.log"; echo "fuzz: $t crashed; input in $build/crashes/" >&2; exit 1; }
   echo "fuzz: $t $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$build/crashes/run-$t.log" | grep -o '[0-9]*$') runs in $(( $(date +%s) - t0 )) s, no crash"
