@@ -12,7 +12,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "runner/contestant.h"

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 
