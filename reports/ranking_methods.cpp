@@ -197,6 +197,99 @@ Interval interval_of(const std::vector<double>& v) {
 
 std::vector<double> as_doubles(const std::vector<int>& v) { return {v.begin(), v.end()}; }
 
+// Test-then-rank on bootstrap draws without sorting on every draw: for each metric and unordered pair (a < b) the
+// cases with a nonzero difference are sorted by |x_a - x_b| once; a draw is then a multiplicity per case, and a walk
+// over that order gives the ranks of the drawn |d| (ties averaged), W+, W- and the tie term in O(cases). The rank
+// sums are sums of half-integers, exact in double, so the p-values are bit for bit those of test_then_rank.
+class DrawnTestThenRank {
+ public:
+  DrawnTestThenRank(const std::vector<MetricColumn>& metrics, size_t n_teams, const TestSettings& tests, double w_total)
+      : metrics_(metrics), n_teams_(n_teams), tests_(tests), w_total_(w_total) {
+    for (const auto& m : metrics)
+      for (size_t a = 0; a < n_teams; ++a)
+        for (size_t b = a + 1; b < n_teams; ++b) {
+          Pair p;
+          for (size_t c = 0; c < m.values.size(); ++c) {
+            const double d = m.values[c][a] - m.values[c][b];
+            if (d != 0) p.items.push_back({std::fabs(d), static_cast<uint32_t>(c), d > 0});
+          }
+          std::stable_sort(p.items.begin(), p.items.end(), [](const Item& x, const Item& y) { return x.absd < y.absd; });
+          pairs_.push_back(std::move(p));
+        }
+  }
+
+  // Scores (lower is better) of the draw whose case multiplicities are `count`.
+  std::vector<double> score(const std::vector<int>& count) {
+    std::vector<double> score(n_teams_, 0.0);
+    size_t pair_index = 0;
+    for (size_t m = 0; m < metrics_.size(); ++m) {
+      WilcoxonOptions opt;
+      opt.alternative = metrics_[m].direction == Direction::higher_is_better ? Alternative::greater : Alternative::less;
+      opt.continuity_correction = true;
+      opt.normal_only = true;
+      // p of (a, b) for a != b, in pairwise_tests' order.
+      std::vector<std::vector<double>> p(n_teams_, std::vector<double>(n_teams_, 1.0));
+      for (size_t a = 0; a < n_teams_; ++a)
+        for (size_t b = a + 1; b < n_teams_; ++b) {
+          const Pair& pr = pairs_[pair_index++];
+          double w_plus = 0, w_minus = 0, tie_term = 0, position = 0;
+          for (size_t i = 0; i < pr.items.size();) {
+            size_t j = i;
+            double t = 0, t_plus = 0;
+            for (; j < pr.items.size() && pr.items[j].absd == pr.items[i].absd; ++j) {
+              const int k = count[pr.items[j].c];
+              t += k;
+              if (pr.items[j].positive) t_plus += k;
+            }
+            if (t > 0) {
+              const double rank = position + (t + 1) / 2;  // the mean of ranks position+1 .. position+t
+              w_plus += rank * t_plus;
+              w_minus += rank * (t - t_plus);
+              if (t > 1) tie_term += t * t * t - t;
+              position += t;
+            }
+            i = j;
+          }
+          const int n = static_cast<int>(position);
+          p[a][b] = wilcoxon_normal_p(n, w_plus, w_minus, tie_term, opt);  // d = x_a - x_b
+          p[b][a] = wilcoxon_normal_p(n, w_minus, w_plus, tie_term, opt);  // d = x_b - x_a
+        }
+      std::vector<double> flat;
+      for (size_t a = 0; a < n_teams_; ++a)
+        for (size_t b = 0; b < n_teams_; ++b)
+          if (a != b) flat.push_back(p[a][b]);
+      if (tests_.p_adjust == PAdjust::holm) flat = holm_adjust(flat);
+      std::vector<int> wins(n_teams_, 0);
+      size_t k = 0;
+      for (size_t a = 0; a < n_teams_; ++a)
+        for (size_t b = 0; b < n_teams_; ++b)
+          if (a != b && flat[k++] <= tests_.alpha) ++wins[a];
+      for (size_t t = 0; t < n_teams_; ++t) {
+        int more = 0;
+        for (size_t u = 0; u < n_teams_; ++u) more += wins[u] > wins[t];
+        score[t] += metrics_[m].weight * (1.0 + more);
+      }
+    }
+    for (double& v : score) v /= w_total_;
+    return score;
+  }
+
+ private:
+  struct Item {
+    double absd;
+    uint32_t c;
+    bool positive;
+  };
+  struct Pair {
+    std::vector<Item> items;
+  };
+  const std::vector<MetricColumn>& metrics_;
+  size_t n_teams_;
+  TestSettings tests_;
+  double w_total_;
+  std::vector<Pair> pairs_;  // metric by metric, (a, b) with a < b in index order
+};
+
 }  // namespace
 
 BootstrapAnalysis bootstrap_analysis(const std::vector<MetricColumn>& metrics, size_t n_teams, RankingMethod method,
@@ -218,6 +311,9 @@ BootstrapAnalysis bootstrap_analysis(const std::vector<MetricColumn>& metrics, s
         for (size_t t = 0; t < n_teams; ++t) case_score[c][t] += metrics[m].weight * r[t] / w_total;
       }
   }
+  std::optional<DrawnTestThenRank> drawn_ttr;
+  if (method == RankingMethod::test_then_rank) drawn_ttr.emplace(metrics, n_teams, tests, w_total);
+  std::vector<int> multiplicity(n_cases);
   const auto original = rank_with(method, metrics, n_teams, tests).place;
   const std::vector<double> original_d = as_doubles(original);
 
@@ -243,6 +339,10 @@ BootstrapAnalysis bootstrap_analysis(const std::vector<MetricColumn>& metrics, s
       std::fill(score.begin(), score.end(), 0.0);
       for (size_t k = 0; k < n_cases; ++k)
         for (size_t t = 0; t < n_teams; ++t) score[t] += case_score[drawn[k]][t];
+    } else if (drawn_ttr) {
+      std::fill(multiplicity.begin(), multiplicity.end(), 0);
+      for (size_t k = 0; k < n_cases; ++k) ++multiplicity[drawn[k]];
+      score = drawn_ttr->score(multiplicity);
     } else {
       for (size_t m = 0; m < n_metrics; ++m)
         for (size_t k = 0; k < n_cases; ++k) cols[m].values[k] = metrics[m].values[drawn[k]];

@@ -32,6 +32,30 @@ double exact_p(int n, int w_plus, Alternative alternative) {
 
 }  // namespace
 
+double wilcoxon_normal_p(int n_nonzero, double w_plus, double w_minus, double tie_term, const WilcoxonOptions& options,
+                         double* z_out) {
+  if (z_out) *z_out = 0;
+  if (n_nonzero <= 0) return 1;
+  const Alternative alt = options.alternative;
+  const double statistic = alt == Alternative::two_sided ? std::min(w_plus, w_minus) : w_plus;
+  const double nn = n_nonzero;
+  const double mean = nn * (nn + 1) / 4;
+  const double var = (nn * (nn + 1) * (2 * nn + 1) - tie_term / 2) / 24;
+  if (!(var > 0)) return 1;
+  double correction = 0;
+  if (options.continuity_correction) {
+    if (alt == Alternative::greater) correction = 0.5;
+    else if (alt == Alternative::less) correction = -0.5;
+    else correction = statistic > mean ? 0.5 : statistic < mean ? -0.5 : 0.0;
+  }
+  const double z = (statistic - mean - correction) / std::sqrt(var);
+  if (z_out) *z_out = z;
+  // Upper and lower tails of the standard normal; erfc keeps small p-values accurate.
+  if (alt == Alternative::greater) return 0.5 * std::erfc(z / std::sqrt(2.0));
+  if (alt == Alternative::less) return 0.5 * std::erfc(-z / std::sqrt(2.0));
+  return std::min(1.0, std::erfc(std::fabs(z) / std::sqrt(2.0)));
+}
+
 WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vector<double>& y,
                                     const WilcoxonOptions& options) {
   if (x.size() != y.size()) throw std::invalid_argument("wilcoxon: x and y differ in length");
@@ -79,25 +103,7 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vec
     return r;
   }
   r.method = "normal";
-  const double nn = n;
-  const double mean = nn * (nn + 1) / 4;
-  const double var = (nn * (nn + 1) * (2 * nn + 1) - tie_term / 2) / 24;
-  if (!(var > 0)) {
-    r.p_value = 1;
-    return r;
-  }
-  double correction = 0;
-  if (options.continuity_correction) {
-    if (alt == Alternative::greater) correction = 0.5;
-    else if (alt == Alternative::less) correction = -0.5;
-    else correction = r.statistic > mean ? 0.5 : r.statistic < mean ? -0.5 : 0.0;
-  }
-  const double z = (r.statistic - mean - correction) / std::sqrt(var);
-  r.z = z;
-  // Upper and lower tails of the standard normal; erfc keeps small p-values accurate.
-  if (alt == Alternative::greater) r.p_value = 0.5 * std::erfc(z / std::sqrt(2.0));
-  else if (alt == Alternative::less) r.p_value = 0.5 * std::erfc(-z / std::sqrt(2.0));
-  else r.p_value = std::min(1.0, std::erfc(std::fabs(z) / std::sqrt(2.0)));
+  r.p_value = wilcoxon_normal_p(n, r.w_plus, r.w_minus, tie_term, options, &r.z);
   return r;
 }
 

@@ -37,6 +37,12 @@ struct WilcoxonResult {
   std::string method;   // "exact", "normal", or "none" (no nonzero difference)
 };
 
+// The normal approximation's p-value from rank sums already made (n nonzero differences, W+, W-, and the sum of
+// t^3 - t over the tie groups of |d|): what wilcoxon_signed_rank computes after ranking, for callers that rank
+// cheaper themselves (the bootstrap of test-then-rank). 1 when n = 0.
+double wilcoxon_normal_p(int n_nonzero, double w_plus, double w_minus, double tie_term, const WilcoxonOptions& options,
+                         double* z = nullptr);
+
 // Differences are x[i] - y[i]; x and y must have the same length and finite values (std::invalid_argument).
 WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vector<double>& y,
                                     const WilcoxonOptions& options = {});

@@ -276,3 +276,42 @@ TEST_CASE("bootstrap analysis: tau is undefined when the full ranking ties every
   CHECK(a.tau_undefined == 100);
   CHECK_FALSE(a.tau.has_value());
 }
+
+TEST_CASE("bootstrap analysis: test-then-rank's fast draws equal test_then_rank run whole on each draw") {
+  // Two metrics with zeros, tied differences and a time column; Holm and none.
+  std::vector<std::vector<double>> dsc = kTable;
+  dsc[1][3] = dsc[2][3];  // a zero difference between B and C
+  dsc[0][5] = dsc[1][5] + 0.3, dsc[0][6] = dsc[1][6] + 0.3;  // tied |d| between A and B
+  const std::vector<std::vector<double>> time = {{30, 41, 28, 600, 35, 33, 29, 31, 30, 30, 40, 50},
+                                                 {45, 40, 50, 600, 60, 33, 44, 30, 30, 31, 41, 52},
+                                                 {45, 40, 50, 600, 60, 33, 44, 30, 29, 31, 41, 52},
+                                                 {20, 20, 20, 600, 20, 20, 20, 20, 20, 20, 20, 20}};
+  const std::vector<MetricColumn> cols = {column("dsc", Direction::higher_is_better, dsc, 2),
+                                          column("time_s", Direction::lower_is_better, time, 1)};
+  for (PAdjust adjust : {PAdjust::none, PAdjust::holm}) {
+    TestSettings ts;
+    ts.p_adjust = adjust;
+    ts.alpha = 0.1;
+    const int resamples = 60;
+    const uint64_t seed = 5;
+    const auto fast = bootstrap_analysis(cols, 4, RankingMethod::test_then_rank, ts, resamples, seed, {1, 2, 3, 4});
+    // The same draws, ranked whole.
+    SplitMix64 rng(seed);
+    std::vector<std::vector<int>> counts(4, std::vector<int>(4, 0));
+    std::vector<MetricColumn> drawn = cols;
+    for (int b = 0; b < resamples; ++b) {
+      std::vector<size_t> idx(12);
+      for (auto& i : idx) i = rng.below(12);
+      for (size_t m = 0; m < cols.size(); ++m)
+        for (size_t k = 0; k < 12; ++k) drawn[m].values[k] = cols[m].values[idx[k]];
+      const auto place = test_then_rank(drawn, 4, ts).place;
+      for (size_t t = 0; t < 4; ++t) ++counts[t][static_cast<size_t>(place[t] - 1)];
+    }
+    INFO(p_adjust_name(adjust));
+    CHECK(fast.stability.place_counts == counts);
+    // Not a trivial agreement: the draws do not all give one ranking.
+    int distinct_places = 0;
+    for (const auto& row : counts) distinct_places += static_cast<int>(std::count_if(row.begin(), row.end(), [](int c) { return c > 0; }));
+    CHECK(distinct_places > 4);
+  }
+}
