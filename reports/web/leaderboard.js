@@ -320,7 +320,8 @@
     return {
       $schema: schema, config: config, width: 'container', height: Math.max(180, 34 * teamNames.length),
       encoding: {
-        x: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelAngle: 0, labelFontWeight: 600 } }
+        x: { field: 'team', type: 'nominal', sort: teamNames, title: null,
+             axis: { labelAngle: teamNames.length > 5 ? -40 : 0, labelFontWeight: 600 } }
       },
       layer: [
         { data: { values: data.stability },
