@@ -196,7 +196,6 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
             {"alpha", st.tests.alpha},
             {"p_adjust", p_adjust_name(st.tests.p_adjust)},
             {"significance", significance},
-            {"kendall_tau", tau},
             {"metrics", b.metrics},
             {"weights", weights},
             {"gpu_measure", st.gpu_measure == GpuMeasure::device ? "device" : "own"},
@@ -206,6 +205,8 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
             {"seed", st.seed},
             {"ahead", b.ahead},
             {"notes", b.notes}}},
+          // The board-wide side of the bootstrap; each team's own side is teams[].stability.
+          {"stability", {{"kendall_tau", tau}}},
           {"cases", b.case_keys},
           {"teams", json::array()},
           {"warnings", b.warnings}};
