@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"score", "score predictions against ground truth (FLARE24 DSC and NSD, lesion-wise)", lb::cli::cmd_score},
 #endif
     {"run", "run contestants (containers or commands) on cases, measuring time, GPU, CPU and RAM", lb::cli::cmd_run},
+    {"collect", "merge the Slurm array tasks of `run --backend slurm` into their team folders", lb::cli::cmd_collect},
     {"check", "before uploading: check predictions (and zip them), or dry-run a container", lb::cli::cmd_check},
 #ifndef LESIONBENCH_RUNNER_ONLY
     {"report", "build JSON and HTML leaderboards and the official CSVs from team folders", lb::cli::cmd_report},

@@ -273,6 +273,7 @@ RunRecord Scheduler::base_record(const CaseInput& c) const {
   r.system.cpu_count = proc::cpu_count();
   r.system.ram_total_mib = ram_total_mib();
   r.started_at = iso_time_utc(std::chrono::system_clock::now());
+  r.slurm = settings_.slurm;
   return r;
 }
 
