@@ -518,6 +518,9 @@ MergeSummary merge_submission(const fs::path& team_dir, const fs::path& sub, con
                         (s.reason.empty() || s.reason == "None" ? "" : ", " + s.reason) +
                         ") before this case was recorded";
       if (!error.empty()) msg += "; the task could not start: " + printable(error, 300);
+      if (!s.node.empty())  // it ran: what it printed is in Slurm's output file
+        msg += "; its output: " + (fs::path(kSlurmDir) / sub.filename() /
+                                   ("slurm-" + job.job_id + "_" + std::to_string(i) + ".out")).string();
       r.message = msg + "; `lesionbench run --resume` (with --backend slurm) runs it again";
       r.slurm = s;
       json j = r;

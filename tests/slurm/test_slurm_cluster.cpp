@@ -3,7 +3,8 @@
 // cluster runs at a time; its scenarios overlap in time to keep it short:
 //   a task that hits its Slurm time limit (started first, checked last: Slurm ends it after about a minute),
 //   an array that completes, with records, predictions and scores identical to a local run,
-//   --no-wait and collect (refused while running, idempotent after), scancel, then --resume.
+//   --no-wait and collect (refused while running, idempotent after), scancel, then --resume,
+//   a manifest of two contestants (one array each), and a cancelled container contestant (removed).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "runner/record.h"
 #include "tests/runner/runner_test_util.h"
@@ -202,7 +205,53 @@ TEST_CASE("slurm cluster: complete, identical to local, cancel and resume, no-wa
   CHECK(nothing.exit_code == 0);
   CHECK_THAT(nothing.out, Catch::Contains("0 case(s) to run on Slurm (4 already recorded)"));
 
-  // 4. The time limit: Slurm ends the task (TIMEOUT); its case is unfinished and says so.
+  // 4. A manifest: one array per contestant, each merged into its own team folder.
+  const fs::path manifest = tmp.path() / "contestants.json", results = tmp.path() / "results";
+  std::ofstream(manifest) << nlohmann::json{
+      {"schema_version", "1.0"},
+      {"contestants", {{{"name", "m-good"}, {"command", contestant_command("predict")}},
+                       {{"name", "m-bad"}, {"command", contestant_command("exit3")}}}}}.dump();
+  const auto man = run_cli("run --cases " + shell_quote(one_case.string()) + " --out " + shell_quote(results.string()) +
+                           " --manifest " + shell_quote(manifest.string()) + " --backend slurm");
+  INFO(man.out << man.err);
+  REQUIRE(man.exit_code == 0);
+  const auto good = records(results / "m-good"), bad = records(results / "m-bad");
+  REQUIRE(good.size() == 1);
+  REQUIRE(bad.size() == 1);
+  CHECK(good.begin()->second.status == RunStatus::ok);
+  CHECK(good.begin()->second.provenance.contestant == "m-good");
+  CHECK(bad.begin()->second.status == RunStatus::nonzero_exit);
+  CHECK(bad.begin()->second.provenance.contestant == "m-bad");
+  REQUIRE(good.begin()->second.slurm);
+  REQUIRE(bad.begin()->second.slurm);
+  CHECK(good.begin()->second.slurm->job_id != bad.begin()->second.slurm->job_id);
+
+  // 5. A container contestant cancelled while it runs: the task's lesionbench removes its container.
+  if (podman_probe().ok) {
+    TestImage img("hang");
+    REQUIRE(img.ok());
+    const fs::path ccases = tmp.path() / "container-case", team_c = tmp.path() / "team-container";
+    write_case(ccases, "FLARE24Val_0777");
+    const auto c = run_cli("run --cases " + shell_quote(ccases.string()) + " --out " + shell_quote(team_c.string()) +
+                           " --name boxed --image " + shell_quote(img.tag()) +
+                           " --engine podman --memory 1g --shm-size 64m --backend slurm --no-wait");
+    INFO(c.out << c.err);
+    REQUIRE(c.exit_code == 0);
+    const std::string cjob = job_of(c.out);
+    const std::string prefix = "lesionbench-FLARE24Val_0777";
+    CHECK(wait_for([&] { return !containers_named(prefix).empty(); }, 90));
+    REQUIRE(run_command("scancel " + cjob).exit_code == 0);
+    REQUIRE(wait_for([&] { return run_cli("collect " + shell_quote(team_c.string())).exit_code == 0; }, 90));
+    CHECK(wait_for([&] { return containers_named(prefix).empty(); }, 10));
+    const auto crecs = records(team_c);
+    REQUIRE(crecs.size() == 1);
+    REQUIRE(crecs.begin()->second.slurm);
+    CHECK(crecs.begin()->second.slurm->state == "CANCELLED");
+  } else {
+    WARN("skipped the container scenario: " << podman_probe().why);
+  }
+
+  // 6. The time limit: Slurm ends the task (TIMEOUT); its case is unfinished and says so.
   REQUIRE(wait_for([&] { return run_cli("collect " + shell_quote(team_tl.string())).exit_code == 0; }, 150));
   const auto tl_recs = records(team_tl);
   REQUIRE(tl_recs.size() == 1);
