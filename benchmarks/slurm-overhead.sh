@@ -4,7 +4,8 @@
 # shard journals and the merge):
 #   local              lesionbench run of N cases (the contestant writes a threshold mask: a few ms)
 #   slurm K=1          --backend slurm, one task per case (the most scheduling)
-#   slurm K=N/2        two tasks of N/2 cases (what an organiser with many cases per node would choose)
+#   slurm K=N/2        two tasks of N/2 cases (what an organiser with many cases per node would choose);
+#                      they run at once on the 2 CPUs of the test node, so also with --max-running 1
 # For each: elapsed time of the whole command, per-case overhead = (elapsed − Σ wall_s) / N, and the mean
 # wall_s of the launches (the contestant's own time must not change under Slurm).
 #
@@ -64,3 +65,4 @@ echo "|---|---|---|---|---|---|---|"
 timed "$out/local" "local"
 timed "$out/slurm-k1" "slurm, 1 case per task" --backend slurm --cases-per-task 1
 timed "$out/slurm-khalf" "slurm, $half cases per task" --backend slurm --cases-per-task "$half"
+timed "$out/slurm-khalf-m1" "slurm, $half cases per task, --max-running 1" --backend slurm --cases-per-task "$half" --max-running 1
