@@ -401,6 +401,8 @@ int cmd_run(int argc, char** argv) {
     SlurmSubmit sub;
     sub.contestants = contestants;
     for (const auto& spec : contestants) {
+      if (spec.batch.value_or(false))
+        throw UsageError(spec.name + ": mode batch and --backend slurm exclude each other (each task runs its cases one by one)");
       sub.team_dirs.push_back(o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name);
       RunSettings st;
       st.batch = false;
@@ -450,7 +452,11 @@ int cmd_run(int argc, char** argv) {
     st.max_output_files = static_cast<uint64_t>(o.max_output_files);
     st.keep_rejected_mib = o.keep_rejected_mib;
     st.force = o.force;
-    const GpuChoice gpu = resolve_gpu(spec.gpu.value_or(o.gpu), *nvml);
+    std::string gpu_flag = spec.gpu.value_or(o.gpu);
+    // A Slurm task takes the GPU Slurm allocated to it, not the node's first.
+    if (task && gpu_flag == "auto")
+      if (const auto g = runner::slurm::allocated_gpu()) gpu_flag = std::to_string(*g);
+    const GpuChoice gpu = resolve_gpu(gpu_flag, *nvml);
     st.gpu_index = gpu.index;
 
     const std::string what = spec.is_container

@@ -152,6 +152,12 @@ std::optional<SlurmPlacement> placement_from_env() {
   return p;
 }
 
+std::optional<int> allocated_gpu() {
+  if (std::getenv(kTaskEnv) == nullptr) return std::nullopt;
+  const std::string gpus = env_or("SLURM_JOB_GPUS", env_or("SLURM_STEP_GPUS"));
+  return to_int(gpus.substr(0, gpus.find(',')));
+}
+
 json job_to_json(const JobFile& job) {
   json shards = json::array();
   for (const auto& s : job.shards) {

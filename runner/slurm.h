@@ -44,6 +44,10 @@ std::string find_on_path(const std::string& name);
 
 // Where this process runs, from Slurm's environment; null outside a task of ours (kTaskEnv unset).
 std::optional<SlurmPlacement> placement_from_env();
+// The GPU Slurm allocated to this task: the first of SLURM_JOB_GPUS (the node's index, as gres.conf lists
+// the devices; NVML's index where gres.conf lists /dev/nvidia0.. in order, as AutoDetect=nvml does).
+// Null outside a task of ours or without a GPU GRES. `run --gpu auto` in a task gives and samples this one.
+std::optional<int> allocated_gpu();
 
 // One case of a shard.
 struct ShardCase {

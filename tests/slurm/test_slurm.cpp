@@ -309,3 +309,72 @@ TEST_CASE("slurm: progress counts queued, running, done, failed and recorded cas
   CHECK(progress_line("77", p) ==
         "slurm job 77: 1 queued, 1 running, 1 done, 1 failed, 1 state unknown (tasks); 1/5 case(s) recorded");
 }
+
+TEST_CASE("slurm: a task's placement and GPU come from Slurm's environment, only in a task of ours", "[slurm]") {
+  ::unsetenv(kTaskEnv);
+  ::setenv("SLURM_JOB_GPUS", "2,3", 1);
+  ::setenv("SLURM_ARRAY_JOB_ID", "812", 1);
+  ::setenv("SLURM_ARRAY_TASK_ID", "5", 1);
+  ::setenv("SLURMD_NODENAME", "gpu17", 1);
+  ::setenv("CUDA_VISIBLE_DEVICES", "2", 1);
+  CHECK_FALSE(allocated_gpu());  // some other job's environment: not ours
+  CHECK_FALSE(placement_from_env());
+  ::setenv(kTaskEnv, "1", 1);
+  CHECK(allocated_gpu() == 2);
+  const auto p = placement_from_env();
+  REQUIRE(p);
+  CHECK(p->job_id == "812");
+  CHECK(p->task_id == 5);
+  CHECK(p->node == "gpu17");
+  CHECK(p->gpu == "2");
+  ::unsetenv("SLURM_JOB_GPUS");
+  CHECK_FALSE(allocated_gpu());
+  for (const char* v : {kTaskEnv, "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES"})
+    ::unsetenv(v);
+}
+
+TEST_CASE("slurm: a task refuses another build, and says when it cannot see the team folder or the cases", "[slurm]") {
+  lb::test::TempDir tmp("slurm-task");
+  const fs::path team = tmp.path() / "team", sub = team / kSlurmDir / "sub-1";
+  fs::create_directories(sub);
+  // "lesionbench 0.1.0 (commit abc)" -> "0.1.0 (abc)", as the submitter writes it into the job file.
+  const auto v = lb::test::run_cli("--version");
+  REQUIRE(v.exit_code == 0);
+  const auto commit_at = v.out.find("(commit ");
+  REQUIRE(commit_at != std::string::npos);
+  const std::string ours = v.out.substr(12, commit_at - 12) + "(" +
+                           v.out.substr(commit_at + 8, v.out.find(')', commit_at) - commit_at - 8) + ")";
+  JobFile job = sample_job(team);
+  job.cases_dir = (tmp.path() / "no-such-cases").string();
+  auto task = [&](const JobFile& j) {
+    write_job_file(sub / "job.json", j);
+    fs::remove(sub / "task-0.error");
+    return lb::test::run_command(std::string("env ") + kTaskEnv + "=1 SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_JOB_ID=77 " +
+                                 lb::test::shell_quote(LB_CLI) + " run --slurm-task " +
+                                 lb::test::shell_quote((sub / "job.json").string()));
+  };
+  job.lesionbench_version = "0.0.0 (other)";
+  auto r = task(job);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("0.0.0 (other)") && Catch::Contains("same build"));
+  CHECK_THAT(lb::test::read_text((sub / "task-0.error").string()), Catch::Contains("0.0.0 (other)"));
+  CHECK(lb::test::read_text((sub / "task-0.end").string()) == "2\n");
+
+  job.lesionbench_version = ours;
+  r = task(job);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(lb::test::read_text((sub / "task-0.error").string()),
+             Catch::Contains("cannot read 1 case(s)") && Catch::Contains("C1_0000.nii.gz") && Catch::Contains("shared"));
+
+  JobFile elsewhere = job;
+  elsewhere.team_dir = (tmp.path() / "not-here").string();
+  r = task(elsewhere);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("cannot see the team folder"));
+
+  // Outside a task's range.
+  r = lb::test::run_command(std::string("env SLURM_ARRAY_TASK_ID=9 ") + lb::test::shell_quote(LB_CLI) +
+                            " run --slurm-task " + lb::test::shell_quote((sub / "job.json").string()));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("not a task of"));
+}

@@ -123,6 +123,9 @@ TEST_CASE("slurm cluster: complete, identical to local, cancel and resume, no-wa
     tasks.insert(*rec.slurm->task_id);
     CHECK(rec.slurm->node + "\n" == run_command("hostname -s").out);
     CHECK((rec.slurm->gpu == "0" || rec.slurm->gpu == "1" || rec.slurm->gpu == "2" || rec.slurm->gpu == "3"));
+    // --gpu auto in a task: the GPU Slurm allocated, which the contestant gets and the sampler reads.
+    REQUIRE(rec.gpu.index);
+    CHECK(std::to_string(*rec.gpu.index) == rec.slurm->gpu);
     CHECK_FALSE(rec.slurm->unfinished);
     CHECK(fs::exists(team / rec.files.samples));
     CHECK(fs::exists(team / rec.files.stderr_log));
