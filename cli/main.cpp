@@ -39,7 +39,7 @@ void usage(std::ostream& out) {
   out << "\n  lesionbench <command> --help   options of one command\n"
          "  lesionbench --version          version and git commit\n\n"
          "Exit codes: 0 done, 1 a check failed (compare, check), 2 unusable input or bad options;\n"
-         "run also 3 (disk full, resumable) and 130 (interrupted).\n";
+         "run also 3 (disk full, resumable) and 130 (interrupted); collect 4 (a Slurm array still running).\n";
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ fi
 cat > "$dir/slurm.conf" <<EOF
 # One-node test cluster written by scripts/slurm-test-cluster.sh
 ClusterName=lbtest
-SlurmctldHost=$host
+# Addresses given: the node's name need not resolve (a fresh CI machine may not list it in /etc/hosts).
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=16817
 SlurmdPort=16818
 SlurmUser=root
@@ -102,7 +103,7 @@ MinJobAge=300
 InactiveLimit=0
 OverTimeLimit=0
 GresTypes=gpu
-NodeName=$host CPUs=$(nproc) RealMemory=1000 Gres=gpu:4 State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 Gres=gpu:4 State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 cat > "$dir/gres.conf" <<EOF
