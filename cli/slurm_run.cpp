@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -174,6 +175,9 @@ int run_slurm_task(const std::string& job_file) {
   std::error_code ec;
   if (!fs::is_directory(job.team_dir, ec))
     return fail("cannot see the team folder " + job.team_dir + ": it must be on a filesystem shared by the nodes");
+  // The job file must be the team folder's own: its shards are written next to it.
+  if (!fs::equivalent(fs::path(job.team_dir) / kSlurmDir, sub.parent_path(), ec))
+    return fail(job_file + " names the team folder " + job.team_dir + " but lies elsewhere: it was moved or copied");
   std::vector<std::string> missing;
   for (const auto& c : job.shards[static_cast<size_t>(task)])
     if (::access((fs::path(job.cases_dir) / c.image).c_str(), R_OK) != 0) missing.push_back(c.image);
@@ -336,7 +340,9 @@ int submit_slurm(const SlurmSubmit& s, const std::atomic<bool>& stop) {
   }
   if (s.no_wait || subs.empty()) return exit_code;
 
-  // Wait: one progress line per change, from Slurm's states and the shard journals.
+  // Wait: one progress line per change, from Slurm's states and the shard journals. squeue is asked every
+  // 0.5 s at first and less often as the run goes on (at most every 15 s): a busy controller serves many.
+  const auto wait_start = std::chrono::steady_clock::now();
   for (;;) {
     bool active = false;
     for (auto& x : subs) {
@@ -373,7 +379,11 @@ int submit_slurm(const SlurmSubmit& s, const std::atomic<bool>& stop) {
                    "(scancel JOB_ID stops them)\n";
       return 130;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
+    const double pause_s = std::min(15.0, 0.5 + waited_s / 20);
+    // In steps, so that Ctrl-C is answered at once.
+    for (double slept = 0; slept < pause_s && !stop.load(); slept += 0.1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return exit_code;
 }

@@ -372,6 +372,12 @@ TEST_CASE("slurm: a task refuses another build, and says when it cannot see the 
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("cannot see the team folder"));
 
+  JobFile moved = job;
+  moved.team_dir = tmp.path().string();  // exists, but is not the folder holding this job file
+  r = task(moved);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("lies elsewhere"));
+
   // Outside a task's range.
   r = lb::test::run_command(std::string("env SLURM_ARRAY_TASK_ID=9 ") + lb::test::shell_quote(LB_CLI) +
                             " run --slurm-task " + lb::test::shell_quote((sub / "job.json").string()));
