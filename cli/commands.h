@@ -13,4 +13,5 @@ int cmd_check(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_compare(int argc, char** argv);
 int cmd_synth(int argc, char** argv);
+int cmd_collect(int argc, char** argv);
 }  // namespace lb::cli

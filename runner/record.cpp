@@ -138,6 +138,16 @@ void to_json(json& j, const RunRecord& r) {
                      {"host", r.provenance.host},
                      {"lesionbench", r.provenance.lesionbench}};
   j["files"] = {{"samples", r.files.samples}, {"stdout", r.files.stdout_log}, {"stderr", r.files.stderr_log}};
+  if (r.slurm) {
+    json s = {{"job_id", r.slurm->job_id}, {"task_id", opt(r.slurm->task_id)}, {"node", r.slurm->node},
+              {"gpu", r.slurm->gpu}};
+    if (r.slurm->unfinished) {
+      s["unfinished"] = true;
+      s["state"] = r.slurm->state;
+      s["reason"] = r.slurm->reason;
+    }
+    j["slurm"] = s;
+  }
 }
 
 void from_json(const json& j, RunRecord& r) {
@@ -225,6 +235,20 @@ void from_json(const json& j, RunRecord& r) {
   r.files.samples = get_str(f, "samples", "files");
   r.files.stdout_log = get_str(f, "stdout", "files");
   r.files.stderr_log = get_str(f, "stderr", "files");
+  if (auto it = j.find("slurm"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("slurm must be an object");
+    SlurmPlacement s;
+    s.job_id = get_str(*it, "job_id", "slurm");
+    if (auto t = get_num(*it, "task_id", "slurm")) s.task_id = static_cast<int>(*t);
+    s.node = get_str(*it, "node", "slurm");
+    s.gpu = get_str(*it, "gpu", "slurm");
+    if (auto u = it->find("unfinished"); u != it->end() && u->is_boolean()) s.unfinished = u->get<bool>();
+    if (s.unfinished) {
+      s.state = get_str(*it, "state", "slurm");
+      s.reason = get_str(*it, "reason", "slurm");
+    }
+    r.slurm = s;
+  }
 }
 
 std::vector<RunRecord> read_records_jsonl(const std::string& path, std::vector<std::string>* warnings) {

@@ -63,6 +63,7 @@ struct RunSettings {
   // The scheduler adds image_id from the launcher's provenance.
   nlohmann::json header;
   bool force = false;                // --force: run even though the team folder's header differs
+  std::optional<SlurmPlacement> slurm;  // a Slurm array task (runner/slurm.h): every record names its job, task, node, GPU
 };
 
 // Why the scheduler stopped a launch itself.
