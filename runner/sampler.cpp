@@ -115,7 +115,7 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   // only new processes and the tree's are read.
   const size_t full_every = std::max<size_t>(1, static_cast<size_t>(5000.0 / settings_.interval_ms));
   table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, samples_.size() % full_every == 0,
-                   &members_);
+                   &members_, tree_ ? tree_->adopt_pgid.load() : 0);
   // The tree's figures were read during the scan: stamp the sample at its middle, so the CPU interval
   // between two samples is the interval between the readings.
   const auto scanned = Clock::now();

@@ -32,6 +32,7 @@ struct TreeRoots {
   std::atomic<pid_t> root{0};       // the launched process, when it belongs to the contestant
   std::atomic<pid_t> container{0};  // a container's first process, once known
   std::atomic<pid_t> adopter{0};    // this process, when it is the subreaper of the contestant's orphans
+  std::atomic<pid_t> adopt_pgid{0}; // > 0: only adopted orphans of this process group (concurrent launches)
 };
 
 struct SamplerSettings {
