@@ -664,7 +664,12 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
     if (!slot_i) {
       L.reason = KillReason::interrupt;
     } else {
-      L = launch_and_wait(pending, "batch", timeout, pool_->slot(*slot_i));
+      try {
+        L = launch_and_wait(pending, "batch", timeout, pool_->slot(*slot_i));
+      } catch (...) {
+        pool_->release(*slot_i);  // the pool may be other teams' too
+        throw;
+      }
       concurrent_max = std::max(1, pool_->release(*slot_i));
     }
     const Slot& batch_slot = pool_->slot(slot_i.value_or(0));
