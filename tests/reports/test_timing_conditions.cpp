@@ -31,7 +31,7 @@ Team team(const std::string& name, const std::string& host, std::optional<int> c
 }
 }  // namespace
 
-TEST_CASE("teams timed alone on one host: no warning; old records without placement count as alone", "[timing]") {
+TEST_CASE("teams timed alone on one host get no warning, and old records without placement count as alone", "[timing]") {
   const Team a = team("a", "node1", std::nullopt), b = team("b", "node1", 1);
   CHECK(timing_conditions(a) == "on node1, one launch at a time");
   CHECK_FALSE(timing_conditions_warning({&a, &b}));

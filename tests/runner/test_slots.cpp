@@ -119,7 +119,7 @@ TEST_CASE("slots split the CPUs evenly and share cores, with a warning, when the
   CHECK_FALSE(allowed_cpus().empty());
 }
 
-TEST_CASE("--gpus lists: indices, UUIDs and all, checked against NVML when it is there", "[slots]") {
+TEST_CASE("GPU lists of --gpus: indices, UUIDs and all, checked against NVML when it is there", "[slots]") {
   std::string err;
   // Without NVML: indices as given, nothing else.
   CHECK(parse_gpu_list("0,2", nullptr, &err) == std::vector<int>{0, 2});
@@ -240,7 +240,7 @@ TEST_CASE("4 slots run a sleeping contestant's cases at once: well under the ser
   CHECK(csv.find(",,,,") == std::string::npos);
 }
 
-TEST_CASE("each launch sees its slot's GPU and CPUs; without NVML the GPU is assigned but not measured", "[slots]") {
+TEST_CASE("each launch sees its slot's GPU and CPUs, and without NVML the GPU is assigned but not measured", "[slots]") {
   Bench b(4);
   const std::vector<int> cpus = allowed_cpus();
   std::vector<Slot> slots = plan_slots({0, 1}, 0, cpus).slots;
@@ -300,7 +300,7 @@ TEST_CASE("two GPUs of a fake NVML: each case's GPU memory is its own GPU's, nam
   CHECK(gpus == std::set<int>{0, 1});
 }
 
-TEST_CASE("Ctrl-C during a concurrent run records only finished cases; --resume completes each case once", "[slots]") {
+TEST_CASE("Ctrl-C during a concurrent run records only finished cases, and --resume completes each case once", "[slots]") {
   Bench b(8);
   std::atomic<bool> stop{false};
   {
