@@ -351,3 +351,37 @@ TEST_CASE("a container launch gets its slot's CPUs (--cpuset-cpus) and GPU", "[s
   const auto plain = launcher.run_argv(r, "lesionbench-Case1");
   CHECK(std::find(plain.begin(), plain.end(), "--cpuset-cpus") == plain.end());
 }
+
+TEST_CASE("real podman containers over 2 slots: each runs on its slot's CPUs, both at once", "[slots][container]") {
+  LB_REQUIRE_PODMAN();
+  TestImage img("predict");
+  INFO(img.why());
+  REQUIRE(img.ok());
+  Bench b(2);
+  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<Slot> slots = plan_slots({std::nullopt, std::nullopt}, 1, cpus).slots;
+  auto pool = std::make_shared<SlotPool>(slots);
+  ContainerSettings cs;
+  cs.engine = "podman";
+  cs.image = img.tag();
+  cs.memory = "1g";
+  cs.shm_size = "64m";
+  cs.entry = {"/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status; sleep 1; sh predict.sh"};
+  ContainerLauncher launcher(cs);
+  Scheduler sched(launcher, b.settings(pool), nullptr);
+  const RunSummary sum = sched.run(b.cases, JournalMode::fresh_only);
+  REQUIRE(sum.records.size() == 2);
+  std::set<int> used;
+  for (const auto& r : sum.records) {
+    INFO(r.case_name << ": " << r.message);
+    REQUIRE(r.status == RunStatus::ok);
+    const Slot& slot = slots[static_cast<size_t>(r.placement->slot)];
+    used.insert(slot.index);
+    CHECK_THAT(slurp(b.team / r.files.stdout_log), Catch::Contains("Cpus_allowed_list:\t" + cpu_list_text(slot.cpus)));
+    const auto at = std::find(r.provenance.launch.begin(), r.provenance.launch.end(), "--cpuset-cpus");
+    REQUIRE(at != r.provenance.launch.end());
+    CHECK(*(at + 1) == cpu_list_text(slot.cpus));
+    CHECK(r.placement->concurrent_max == 2);
+  }
+  CHECK(used.size() == 2);
+}
