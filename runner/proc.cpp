@@ -263,7 +263,7 @@ void ProcessTable::scan() {
 }
 
 void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members,
-                             pid_t adopt_pgid) {
+                             const AdoptFilter* filter) {
   list_pids();
   const size_t limit = outsider_.size();
   auto in_range = [&](pid_t p) { return p > 0 && static_cast<size_t>(p) < limit; };
@@ -282,14 +282,14 @@ void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, 
     ProcStat st;
     if (read_stat(pid, &st)) procs_.push_back(st);
   }
-  tree(roots, n_roots, adopter, members, adopt_pgid);
+  tree(roots, n_roots, adopter, members, filter);
   for (const auto& p : procs_)
     if (in_range(p.pid)) outsider_[static_cast<size_t>(p.pid)] = 1;
   for (size_t i : *members) outsider_[static_cast<size_t>(procs_[i].pid)] = 0;
 }
 
 void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members,
-                        pid_t adopt_pgid) {
+                        const AdoptFilter* filter) {
   members->clear();
   const size_t limit = mark_.size();
   auto in_range = [&](pid_t p) { return p > 0 && static_cast<size_t>(p) < limit; };
@@ -302,7 +302,7 @@ void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::
     for (const auto& p : procs_) {
       if (!in_range(p.pid) || mark_[static_cast<size_t>(p.pid)]) continue;
       const bool child_of_member = in_range(p.ppid) && mark_[static_cast<size_t>(p.ppid)];
-      const bool adopted = adopter > 0 && p.ppid == adopter && (adopt_pgid <= 0 || p.pgrp == adopt_pgid);
+      const bool adopted = adopter > 0 && p.ppid == adopter && (!filter || filter->accepts(p.pid, p.pgrp));
       if (child_of_member || adopted) {
         mark_[static_cast<size_t>(p.pid)] = 1;
         changed = true;
@@ -328,7 +328,12 @@ bool running(pid_t pid) {
 }
 }  // namespace
 
-int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, pid_t adopt_pgid) {
+bool AdoptFilter::accepts(pid_t pid, pid_t pgrp) const {
+  if (pgid > 0 && pgrp == pgid) return true;
+  return known && std::binary_search(known->begin(), known->end(), pid);
+}
+
+int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const AdoptFilter* filter) {
   ProcessTable table;
   std::vector<size_t> members;
   std::vector<pid_t> stopped;
@@ -337,7 +342,7 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, pid_t 
   // otherwise leave a child behind.
   for (int round = 0; round < 50; ++round) {
     table.scan();
-    table.tree(roots.data(), roots.size(), adopter, &members, adopt_pgid);
+    table.tree(roots.data(), roots.size(), adopter, &members, filter);
     bool grew = false;
     for (size_t i : members) {
       const pid_t p = table.processes()[i].pid;

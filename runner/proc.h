@@ -47,6 +47,15 @@ struct MemInfo {
 bool read_meminfo(MemInfo* out);
 bool parse_meminfo(const char* text, size_t n, MemInfo* out);
 
+// Which orphans adopted by the subreaper belong to a tree, when several launches share it (runner/slots.h):
+// those still in the launch's process group, and those seen in the tree before they were orphaned (a
+// sandbox's init after the outer bwrap exits: it has its own session and group).
+struct AdoptFilter {
+  pid_t pgid = 0;                          // > 0: adopted children of this process group
+  const std::vector<pid_t>* known = nullptr;  // sorted: adopted children with these pids
+  bool accepts(pid_t pid, pid_t pgrp) const;
+};
+
 // A snapshot of the processes' stat lines, refreshed without allocating once warmed up. tree() marks the
 // processes that descend from the given roots: the contestant's process tree.
 //
@@ -65,14 +74,15 @@ class ProcessTable {
   void scan();
   const std::vector<ProcStat>& processes() const { return procs_; }
   // Indices into processes() of the roots and all their descendants; with `adopter` > 0, also the children
-  // of `adopter` (orphans re-parented to a subreaper) and their descendants. With `adopt_pgid` > 0 only the
-  // orphans still in that process group are taken: when several launches run at once, every launch's orphans
-  // are re-parented to the one subreaper, and the group tells whose they are (runner/slots.h).
-  void tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members, pid_t adopt_pgid = 0);
+  // of `adopter` (orphans re-parented to a subreaper) and their descendants. With a `filter`, only the
+  // orphans it accepts: when several launches run at once, every launch's orphans are re-parented to the
+  // one subreaper.
+  void tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members,
+            const AdoptFilter* filter = nullptr);
   // scan() and tree() in one, reading only what can be in the tree unless `full`. processes() then holds
   // the processes read this time.
   void scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members,
-                 pid_t adopt_pgid = 0);
+                 const AdoptFilter* filter = nullptr);
   size_t last_read_count() const { return procs_.size(); }
   size_t last_listed_count() const { return pids_.size(); }
 
@@ -88,8 +98,8 @@ class ProcessTable {
 
 // Stops every process of a tree: freezes it with SIGSTOP until no new process appears (so nothing forks
 // past us), then SIGKILLs them all and the process group `pgid` (if > 0). Returns how many were killed.
-// `adopt_pgid` as in ProcessTable::tree.
-int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, pid_t adopt_pgid = 0);
+// `filter` as in ProcessTable::tree.
+int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const AdoptFilter* filter = nullptr);
 
 // Reaps children of this process that have already exited (orphans adopted as subreaper); never waits
 // for a live one, nor for a child that a thread of ours waits on (claim_child). Returns how many were reaped.

@@ -26,12 +26,12 @@ struct TreeView {
   std::vector<pid_t> adopted;
 };
 
-TreeView look_at_tree(pid_t root, bool sandboxed, pid_t adopt_pgid) {
+TreeView look_at_tree(pid_t root, bool sandboxed, const proc::AdoptFilter* filter) {
   proc::ProcessTable table;
   table.scan();
   std::vector<size_t> members;
   const pid_t self = ::getpid();
-  table.tree(&root, 1, self, &members, adopt_pgid);
+  table.tree(&root, 1, self, &members, filter);
   TreeView v;
   for (size_t i : members) {
     const proc::ProcStat& p = table.processes()[i];
@@ -84,8 +84,11 @@ class ProcessLaunched : public Launched {
   void kill() override {
     // Counted here, not after exit: once the tree is gone there is nothing left to count (a fork chain
     // whose members all died with the kill used to get no note at all).
-    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, adopt_pgid_);
-    const int n = proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), adopt_pgid_);
+    const std::vector<pid_t> known = tree_.seen();
+    const proc::AdoptFilter filter{adopt_pgid_, &known};
+    const proc::AdoptFilter* f = adopt_pgid_ > 0 ? &filter : nullptr;
+    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, f);
+    const int n = proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), f);
     killed_ += std::max(0, n - v.bwrap);
   }
 
@@ -96,9 +99,11 @@ class ProcessLaunched : public Launched {
     if (killed_ > 0) e.notes.push_back("killed " + std::to_string(killed_) + " process(es) of its tree");
     // Whatever it left running (background jobs, daemons re-parented to us) goes now: it would skew the
     // next case's figures and could still write into the outputs folder we are about to check.
-    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, adopt_pgid_);
-    const int left =
-        std::max(0, proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), adopt_pgid_) - v.bwrap);
+    const std::vector<pid_t> known = tree_.seen();
+    const proc::AdoptFilter filter{adopt_pgid_, &known};
+    const proc::AdoptFilter* f = adopt_pgid_ > 0 ? &filter : nullptr;
+    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, f);
+    const int left = std::max(0, proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), f) - v.bwrap);
     const double adopted_cpu_s = reap_adopted(v.adopted);
     if (left > 0) e.notes.push_back("killed " + std::to_string(left) + " process(es) still running after the contestant exited");
     for (int i = 0; i < 50 && proc::reap_exited_children() > 0; ++i) {

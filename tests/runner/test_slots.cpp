@@ -14,7 +14,9 @@
 
 #include "runner/container_launcher.h"
 #include "runner/nvml.h"
+#include "runner/proc.h"
 #include "runner/process_launcher.h"
+#include "runner/sandbox.h"
 #include "runner/sampler.h"
 #include "runner/scheduler.h"
 #include "runner/slots.h"
@@ -384,4 +386,33 @@ TEST_CASE("real podman containers over 2 slots: each runs on its slot's CPUs, bo
     CHECK(r.placement->concurrent_max == 2);
   }
   CHECK(used.size() == 2);
+}
+
+TEST_CASE("sandboxed launches side by side keep their own CPU time and leave nothing running", "[slots]") {
+  std::string bwrap;
+  if (const std::string why = probe_bwrap(&bwrap); !why.empty()) LB_SKIP(why);
+  Bench b(4);
+  auto pool = std::make_shared<SlotPool>(cpu_slots(2));
+  CommandSettings c;
+  // busy: 0.4 s of CPU, then exits. In the sandbox the CPU time is the sandbox's init's, an orphan that
+  // lesionbench adopts when the outer bwrap exits; with other launches' orphans about, it must still be
+  // found as this launch's (proc::AdoptFilter).
+  c.command = contestant_command("busy", "0.4");
+  c.sandbox = SandboxKind::bwrap;
+  ProcessLauncher launcher(c);
+  Scheduler sched(launcher, b.settings(pool), nullptr);
+  const RunSummary sum = sched.run(b.cases, JournalMode::fresh_only);
+  REQUIRE(sum.records.size() == 4);
+  int overlapped = 0;
+  for (const auto& r : sum.records) {
+    INFO(r.case_name << ": " << r.message);
+    CHECK(r.status == RunStatus::ok);
+    REQUIRE(r.cpu.time_s);
+    CHECK(*r.cpu.time_s > 0.3);
+    CHECK(*r.cpu.time_s < 1.5);
+    if (r.placement->concurrent_max > 1) ++overlapped;
+  }
+  CHECK(overlapped > 0);
+  // Nothing of theirs is left: no child of ours but what the test itself runs.
+  CHECK(proc::reap_exited_children() == 0);
 }
