@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "baseline/filters.h"
+#include "imaging/filters.h"
 #include "metrics/components.h"
 
 namespace lb::baseline {

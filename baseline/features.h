@@ -28,9 +28,12 @@
 #include <string>
 #include <vector>
 
-#include "baseline/volume.h"
+#include "imaging/volume.h"
 
 namespace lb::baseline {
+
+// The segmenter works on the shared imaging volumes (imaging/).
+using namespace lb::imaging;
 
 struct FeatureSettings {
   std::array<double, 3> working_spacing_mm{2.0, 2.0, 3.0};  // target of the working grid (integer factors)

@@ -9,14 +9,14 @@
 
 #include "baseline/segmenter.h"
 #include "baseline/train.h"
-#include "cli/args.h"
+#include "args/args.h"
 
 extern const char* const kLbDefaultModelJson;  // default_model_embedded.cpp (generated)
 
 namespace {
 
-using lb::cli::Args;
-using lb::cli::UsageError;
+using lb::args::Args;
+using lb::args::UsageError;
 namespace bl = lb::baseline;
 
 std::unique_ptr<tbb::global_control> limit_threads(int threads) {

@@ -12,7 +12,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "baseline/filters.h"
+#include "imaging/filters.h"
 #include "metrics/components.h"
 
 namespace lb::baseline {

@@ -7,10 +7,13 @@
 
 #include "baseline/features.h"
 #include "baseline/model.h"
-#include "baseline/resample.h"
+#include "imaging/resample.h"
 #include "metrics/nifti.h"
 
 namespace lb::baseline {
+
+// The segmenter works on the shared imaging volumes (imaging/).
+using namespace lb::imaging;
 
 // Raised for an image the segmenter cannot use (not 3-D, no spacing, unsupported type); the message says why.
 struct InputError : std::runtime_error {

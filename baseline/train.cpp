@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "baseline/filters.h"
+#include "imaging/filters.h"
 #include "baseline/segmenter.h"
 #include "metrics/components.h"
 

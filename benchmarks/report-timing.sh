@@ -70,6 +70,9 @@ for tc in "3 24" "10 100" "50 100" "50 500"; do
   dir="$OUT/synthetic-$1x$2"
   make_teams "$1" "$2" "$dir"
   measure "$1 teams x $2 cases (no pictures)" "$dir"/team-* --pictures 0 --out "$dir/report"
+  # test-then-rank bootstraps whole: T(T-1) x metrics Wilcoxon tests on each of the 1000 draws.
+  [ "$1x$2" = "50x500" ] || measure "  the same, --ranking test-then-rank" "$dir"/team-* --pictures 0 --ranking test-then-rank \
+    --out "$dir/report-ttr"
 done
 
 S=$DATA/sts-ct

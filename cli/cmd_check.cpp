@@ -10,7 +10,7 @@
 #include "check/container_check.h"
 #include "check/prediction_check.h"
 #include "check/zip_archive.h"
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "runner/contestant.h"
 #include "runner/util.h"

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "reports/compare.h"
 

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "metrics/case_scores.h"
@@ -49,14 +49,18 @@ void print_board(const Leaderboard& b, std::ostream& out) {
   size_t w = 4;
   for (const auto& t : b.teams) w = std::max(w, t.team.name.size());
   const bool boot = b.settings.bootstrap_resamples > 0 && b.teams.size() > 1;
+  out << "ranked by " << ranking_method_name(b.settings.method);
+  if (b.settings.method == RankingMethod::test_then_rank)
+    out << " (one-sided Wilcoxon, alpha " << b.settings.tests.alpha << ", p adjustment " << p_adjust_name(b.settings.tests.p_adjust) << ")";
+  out << "\n";
   out << std::left << std::setw(6) << "place" << std::setw(static_cast<int>(w) + 2) << "team" << std::right
       << std::setw(8) << "score" << std::setw(6) << "mean" << std::setw(8) << "DSC" << std::setw(8) << "NSD"
       << std::setw(10) << "time(s)" << std::setw(8) << "failed";
   if (boot) out << std::setw(8) << "keeps";
   out << "\n";
   for (const auto& t : b.teams) {
-    out << std::left << std::setw(6) << t.rank_then_aggregate.place << std::setw(static_cast<int>(w) + 2) << t.team.name
-        << std::right << std::setw(8) << f(t.rank_then_aggregate.score, 3) << std::setw(6) << t.mean_based.place
+    out << std::left << std::setw(6) << t.placing.place << std::setw(static_cast<int>(w) + 2) << t.team.name
+        << std::right << std::setw(8) << f(t.placing.score, 3) << std::setw(6) << t.mean_based.place
         << std::setw(8) << f(t.summary.mean_dsc, 4) << std::setw(8) << f(t.summary.mean_nsd, 4) << std::setw(10)
         << (t.efficiency && t.efficiency->time_s.n ? f(t.efficiency->time_s.median, 1) : std::string("-"))
         << std::setw(8) << (std::to_string(t.failed_cases) + "/" + std::to_string(t.cases.size()));
@@ -65,7 +69,10 @@ void print_board(const Leaderboard& b, std::ostream& out) {
   }
   out << "ranked on";
   for (size_t m = 0; m < b.metrics.size(); ++m) out << (m ? ", " : " ") << b.metrics[m] << " (weight " << b.weights[m] << ")";
-  out << "; score = mean rank (lower is better), mean = place by mean values\n";
+  out << "; score = weighted mean rank (lower is better), mean = place by mean values\n";
+  if (boot && b.kendall_tau)
+    out << "bootstrap: Kendall's tau-b between the full ranking and each draw's: median " << f(b.kendall_tau->median, 3)
+        << " (95% " << f(b.kendall_tau->q025, 3) << " to " << f(b.kendall_tau->q975, 3) << ")\n";
   for (const auto& n : b.notes) out << "note: " << n << "\n";
 }
 
@@ -74,7 +81,8 @@ void print_board(const Leaderboard& b, std::ostream& out) {
 int cmd_report(int argc, char** argv) {
   ReportOptions opt;
   std::vector<std::string> dirs;
-  std::string weights, gpu_measure = "device";
+  std::string weights, gpu_measure = "device", ranking = "rank-then-aggregate", p_adjust = "none";
+  double alpha = 0.05;
   double time_limit = 0, tolerance = 2.0;
   int threads = 0, seed = 1;
   bool no_lesion_wise = false, quiet = false, rescore = false;
@@ -85,8 +93,9 @@ int cmd_report(int argc, char** argv) {
             "efficiency.csv, samples; scores.json from `lesionbench score --json TEAM_DIR/scores.json`) and writes into\n"
             "REPORT_DIR: leaderboard.json (schemas/leaderboard.schema.json), leaderboard.html (one self-contained page),\n"
             "DSC_NSD_<team>.csv and <team>_Efficiency.csv (the organisers' CSVs), and pictures/ of the worst cases.\n"
-            "Teams are ranked as FLARE ranks (rank-then-aggregate over cases and metrics), beside a ranking on means,\n"
-            "with the stability of each place under a bootstrap over the cases. With --gt, the cases are the ground\n"
+            "Teams are ranked as FLARE ranks (rank-then-aggregate over cases and metrics) unless --ranking names another\n"
+            "method; every method's places are in leaderboard.json and on the page, with the stability of the chosen one\n"
+            "under a bootstrap over the cases. With --gt, the cases are the ground\n"
             "truth's and every team is scored now: a team folder's scores.json and its records of other cases are claims\n"
             "and are not used.");
   args.positional("TEAM_DIR", "a team's folder; the team is named after it", &dirs, 1, 100000)
@@ -97,6 +106,13 @@ int cmd_report(int argc, char** argv) {
       .option("--cases", "CASES_DIR", "the input images (<case>_0000.nii.gz), for the pictures", &opt.cases_dir)
       .option("--weights", "dsc=W,nsd=W,time=W,gpu=W", "metric weights of the ranking (default all 1; 0 leaves one out)",
               &weights)
+      .choice("--ranking", {"rank-then-aggregate", "aggregate-then-rank:mean", "aggregate-then-rank:median", "test-then-rank"},
+              "ranking method that places the teams and is bootstrapped (default rank-then-aggregate, FLARE's); "
+              "test-then-rank: challengeR's one-sided paired Wilcoxon tests per metric, rank = significant wins",
+              &ranking)
+      .choice("--p-adjust", {"none", "holm"}, "p-value adjustment of test-then-rank over a metric's pairs (default none, as challengeR)",
+              &p_adjust)
+      .option("--alpha", "A", "significance level of test-then-rank: significant at p <= A (default 0.05)", &alpha)
       .choice("--gpu-measure", {"device", "own"},
               "GPU memory ranked: device-wide as FLARE measures it (default), or the team's own processes", &gpu_measure)
       .option("--gpu-allowance-mib", "MIB", "GPU memory not counted, taken off every sample (FLARE22 used 2048; default 0)",
@@ -149,6 +165,10 @@ int cmd_report(int argc, char** argv) {
       return 2;
     }
   }
+  if (!(alpha > 0 && alpha < 1)) throw UsageError("--alpha must be between 0 and 1");
+  opt.rank.method = *parse_ranking_method(ranking);
+  opt.rank.tests.alpha = alpha;
+  opt.rank.tests.p_adjust = p_adjust == "holm" ? PAdjust::holm : PAdjust::none;
   opt.rank.seed = static_cast<uint64_t>(seed);
   opt.rank.gpu_measure = gpu_measure == "own" ? GpuMeasure::own : GpuMeasure::device;
   opt.team_dirs = dirs;

@@ -14,8 +14,9 @@
 #include <thread>
 #include <tuple>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
+#include "cli/slurm_run.h"
 #include "cli/version.h"
 #include "runner/contestant.h"
 #include "runner/hmac.h"
@@ -25,6 +26,7 @@
 #include "runner/proc.h"
 #include "runner/scheduler.h"
 #include "runner/slots.h"
+#include "runner/slurm.h"
 
 namespace fs = std::filesystem;
 using namespace lb::runner;
@@ -183,11 +185,19 @@ struct Options {
   int parallel = 0;            // --parallel: slots without GPU; 0: not given
   int cpus_per_slot = 0;       // --cpus-per-slot; 0: an even split
   std::string sign_key_file;  // --sign-key
+  // --backend slurm (cli/slurm_run.h)
+  std::string backend = "local";
+  std::vector<std::string> slurm_args;
+  int cases_per_task = 1, max_running = 0;
+  bool no_wait = false;
 };
 
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
+  // An array task of the Slurm backend (the job script's command line; not for people).
+  if (argc == 2 && std::string(argv[0]) == "--slurm-task") return run_slurm_task(argv[1]);
+  const SlurmTaskContext* task = slurm_task_context();
   Options o;
   Args args("run",
             "lesionbench run --cases CASES_DIR --out TEAM_DIR (--command CMD | --image IMAGE) [options]\n"
@@ -268,6 +278,18 @@ int cmd_run(int argc, char** argv) {
       .flag("--force", "run even though the team folder was started with another contestant (contestant.json)",
             &o.force)
       .flag("--quiet", "print only failed cases and the summary", &o.quiet)
+      .choice("--backend", {"local", "slurm"}, "local (default): run here; slurm: submit one sbatch job array per "
+                                               "contestant, each task running lesionbench on its cases, and merge",
+              &o.backend)
+      .repeated("--slurm-arg", "ARG", "with --backend slurm: an sbatch option, e.g. --slurm-arg=--partition=gpu "
+                                      "--slurm-arg=--gres=gpu:1 (repeatable)",
+                &o.slurm_args)
+      .option("--cases-per-task", "K", "with --backend slurm: cases per array task (default 1)", &o.cases_per_task)
+      .option("--max-running", "M", "with --backend slurm: at most M tasks at once (sbatch --array=...%M; default: no "
+                                    "limit)",
+              &o.max_running)
+      .flag("--no-wait", "with --backend slurm: print the job id and return; `lesionbench collect TEAM_DIR` merges later",
+            &o.no_wait)
       .epilog(
           "Examples:\n"
           "  lesionbench run --cases imagesTs/ --out runs/baseline --command 'lesionbench-baseline predict --input "
@@ -298,6 +320,14 @@ int cmd_run(int argc, char** argv) {
                      "one slot on GPU N)");
   if (args.given("--parallel") && o.parallel < 1) throw UsageError("--parallel must be at least 1");
   if (args.given("--cpus-per-slot") && o.cpus_per_slot < 1) throw UsageError("--cpus-per-slot must be at least 1");
+  if (o.backend != "slurm" && (!o.slurm_args.empty() || args.given("--cases-per-task") || args.given("--max-running") || o.no_wait))
+    throw UsageError("--slurm-arg, --cases-per-task, --max-running and --no-wait need --backend slurm");
+  if (o.backend == "slurm" && o.batch) throw UsageError("--batch and --backend slurm exclude each other (each task runs its cases one by one)");
+  if (o.cases_per_task < 1) throw UsageError("--cases-per-task must be at least 1");
+  if (o.max_running < 0) throw UsageError("--max-running must be >= 0");
+  if (o.backend == "slurm" && (!o.gpus.empty() || args.given("--parallel") || args.given("--cpus-per-slot")))
+    throw UsageError("--gpus, --parallel and --cpus-per-slot exclude --backend slurm: Slurm gives each task its GPU "
+                     "(--slurm-arg=--gres=gpu:1)");
   const bool single = !o.command.empty() || !o.image.empty() || !o.image_archive.empty();
   if (o.manifest.empty() && !single) throw UsageError("give a contestant: --command, --image or --image-archive, or --manifest");
   if (!o.manifest.empty() && single) throw UsageError("--manifest replaces --command/--image; give one or the other");
@@ -369,7 +399,14 @@ int cmd_run(int argc, char** argv) {
     std::cerr << "lesionbench run: " << e.what() << "\n";
     return 2;
   }
-  if (!ignored.empty()) {
+  if (task) {
+    // This task's shard only.
+    std::vector<CaseInput> mine;
+    for (const auto& c : cases)
+      if (task->cases.count(c.name)) mine.push_back(c);
+    cases = mine;
+  }
+  if (!ignored.empty() && !task) {
     std::cerr << "lesionbench run: note: " << ignored.size() << " file(s) in " << o.cases_dir
               << " are not <case>_0000.nii.gz images and are ignored: " << ignored[0]
               << (ignored.size() > 1 ? ", ..." : "") << "\n";
@@ -389,7 +426,8 @@ int cmd_run(int argc, char** argv) {
   // case as launch_error, would be worse than stopping here.
   bool need_bwrap = false;
   for (const auto& spec : contestants) need_bwrap = need_bwrap || (!spec.is_container && spec.command.sandbox == SandboxKind::bwrap);
-  if (need_bwrap) {
+  // Under Slurm the tasks probe on their nodes; the submitting machine need not have bwrap.
+  if (need_bwrap && o.backend != "slurm") {
     std::string bwrap;
     if (const std::string why = probe_bwrap(&bwrap); !why.empty()) {
       std::cerr << "lesionbench run: " << why << "\n";
@@ -422,6 +460,11 @@ int cmd_run(int argc, char** argv) {
     parallel = manifest_slots.parallel.value_or(0);
   }
   if (!args.given("--cpus-per-slot")) cpus_per_slot = manifest_slots.cpus_per_slot.value_or(0);
+  // Under Slurm each task runs its shard on the GPU Slurm gave it: the manifest's slots are for local runs.
+  if (o.backend == "slurm" || task) {
+    gpus_text.clear();
+    parallel = 0;
+  }
   std::shared_ptr<SlotPool> pool;
   if (!gpus_text.empty() || parallel > 0) {
     if (args.given("--gpu"))
@@ -466,17 +509,51 @@ int cmd_run(int argc, char** argv) {
   // Each slot's share of the node's memory: the default limit per launch when several run at once.
   const double share_mib = n_slots > 1 && ram_mib > 0 ? std::floor(ram_mib / static_cast<double>(n_slots)) : 0;
 
-  const JournalMode mode = o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
+  const JournalMode mode = task || o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
   install_stop_handler();
   const std::string version_text = std::string(lb::version()) + " (" + lb::git_commit() + ")";
+  if (o.backend == "slurm") {
+    SlurmSubmit sub;
+    sub.contestants = contestants;
+    for (const auto& spec : contestants) {
+      if (spec.batch.value_or(false))
+        throw UsageError(spec.name + ": mode batch and --backend slurm exclude each other (each task runs its cases one by one)");
+      sub.team_dirs.push_back(o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name);
+      RunSettings st;
+      st.batch = false;
+      st.timeout_s = spec.timeout_s.value_or(o.timeout_s);
+      st.memory_limit_mib = spec.memory_limit_mib.value_or(o.memory_limit_mib);
+      st.strict_geometry = o.geometry == "strict";
+      st.max_output_mib = o.max_output_mib;
+      st.max_output_files = static_cast<uint64_t>(o.max_output_files);
+      sub.headers.push_back(contestant_header(spec, st));
+    }
+    sub.cases = cases;
+    sub.cases_dir = o.cases_dir;
+    sub.run_args = task_run_args(argc, argv);
+    sub.sbatch_args = o.slurm_args;
+    sub.cases_per_task = o.cases_per_task;
+    sub.max_running = o.max_running;
+    sub.no_wait = o.no_wait;
+    sub.resume = o.resume;
+    sub.fresh = o.fresh;
+    sub.force = o.force;
+    sub.sign_key = sign_key;
+    return submit_slurm(sub, g_stop);
+  }
 
   // One team: its result code (0, 2 setup, 3 disk full, 130 interrupted).
   const bool side_by_side = pool && pool->size() > 1 && contestants.size() > 1;
   auto run_team = [&](const ContestantSpec& given_spec) -> int {
     ContestantSpec spec = given_spec;
     std::ostringstream out;  // the team's lines, printed whole
+    if (task && spec.name != task->contestant) return 0;
     RunSettings st;
     st.team_dir = o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name;
+    if (task) {
+      st.team_dir = task->shard_dir;
+      st.slurm = runner::slurm::placement_from_env();
+    }
     st.contestant = spec.name;
     st.batch = spec.batch.value_or(o.batch);
     st.timeout_s = spec.timeout_s.value_or(o.timeout_s);
@@ -491,8 +568,11 @@ int cmd_run(int argc, char** argv) {
     st.max_output_files = static_cast<uint64_t>(o.max_output_files);
     st.keep_rejected_mib = o.keep_rejected_mib;
     st.force = o.force;
-    const GpuChoice gpu =
-        pool ? GpuChoice{std::nullopt, "per slot"} : resolve_gpu(spec.gpu.value_or(o.gpu.empty() ? "auto" : o.gpu), *nvml);
+    std::string gpu_flag = spec.gpu.value_or(o.gpu.empty() ? "auto" : o.gpu);
+    // A Slurm task takes the GPU Slurm allocated to it, not the node's first.
+    if (task && gpu_flag == "auto")
+      if (const auto g = runner::slurm::allocated_gpu()) gpu_flag = std::to_string(*g);
+    const GpuChoice gpu = pool ? GpuChoice{std::nullopt, "per slot"} : resolve_gpu(gpu_flag, *nvml);
     st.gpu_index = gpu.index;
     st.slots = pool;
     // What defines the contestant is what was asked for, before the per-slot memory default below: a

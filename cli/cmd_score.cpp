@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "metrics/score_set.h"

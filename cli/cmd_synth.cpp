@@ -1,8 +1,8 @@
-// lesionbench synth: CT-like phantoms with lesion masks (see baseline/phantom.h for what they contain).
+// lesionbench synth: CT-like phantoms with lesion masks (see phantom/phantom.h for what they contain).
 #include <iostream>
 
-#include "baseline/phantom.h"
-#include "cli/args.h"
+#include "phantom/phantom.h"
+#include "args/args.h"
 #include "cli/commands.h"
 
 namespace lb::cli {
@@ -33,12 +33,12 @@ int cmd_synth(int argc, char** argv) {
   if (slices < 0 || slices > 4096) throw UsageError("--slices must be 0..4096");
   if (slice_mm < 0 || slice_mm > 20) throw UsageError("--slice-mm must be in (0, 20]");
   if (healthy < 0 || healthy > 1) throw UsageError("--healthy-fraction must be in [0, 1]");
-  baseline::PhantomOptions o;
+  phantom::PhantomOptions o;
   o.matrix = matrix;
   o.slices = slices;
   o.healthy_fraction = healthy;
   o.slice_mm = slice_mm;
-  baseline::write_phantom_set(out, cases, static_cast<uint64_t>(seed), o, std::cout);
+  phantom::write_phantom_set(out, cases, static_cast<uint64_t>(seed), o, std::cout);
   std::cout << "wrote " << cases << " phantoms to " << out << "\n";
   return 0;
 }

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "cli/args.h"
+#include "args/args.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 
@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"score", "score predictions against ground truth (FLARE24 DSC and NSD, lesion-wise)", lb::cli::cmd_score},
 #endif
     {"run", "run contestants (containers or commands) on cases, measuring time, GPU, CPU and RAM", lb::cli::cmd_run},
+    {"collect", "merge the Slurm array tasks of `run --backend slurm` into their team folders", lb::cli::cmd_collect},
     {"check", "before uploading: check predictions (and zip them), or dry-run a container", lb::cli::cmd_check},
 #ifndef LESIONBENCH_RUNNER_ONLY
     {"report", "build JSON and HTML leaderboards and the official CSVs from team folders", lb::cli::cmd_report},
@@ -38,7 +39,7 @@ void usage(std::ostream& out) {
   out << "\n  lesionbench <command> --help   options of one command\n"
          "  lesionbench --version          version and git commit\n\n"
          "Exit codes: 0 done, 1 a check failed (compare, check), 2 unusable input or bad options;\n"
-         "run also 3 (disk full, resumable) and 130 (interrupted).\n";
+         "run also 3 (disk full, resumable) and 130 (interrupted); collect 4 (a Slurm array still running).\n";
 }
 
 }  // namespace

@@ -115,6 +115,29 @@ Geometry geometry_of(const Header& h) {
   return g;
 }
 
+std::vector<std::string> grid_differences(const Geometry& a, const Geometry& b, const GridTolerance& tol) {
+  std::vector<std::string> what;
+  for (int d = 0; d < 3; ++d) {
+    const double scale = std::max(a.spacing_mm[d], b.spacing_mm[d]);
+    if (std::fabs(a.spacing_mm[d] - b.spacing_mm[d]) > tol.spacing_rel * scale) {
+      what.push_back("spacing");
+      break;
+    }
+  }
+  const double min_spacing = std::min({a.spacing_mm[0], a.spacing_mm[1], a.spacing_mm[2]});
+  for (int d = 0; d < 3; ++d)
+    if (std::fabs(a.origin_mm[d] - b.origin_mm[d]) > tol.origin_voxels * min_spacing) {
+      what.push_back("origin");
+      break;
+    }
+  for (int i = 0; i < 9; ++i)
+    if (std::fabs(a.direction[i] - b.direction[i]) > tol.direction) {
+      what.push_back("direction");
+      break;
+    }
+  return what;
+}
+
 std::string Geometry::describe() const {
   std::ostringstream s;
   s.precision(6);

@@ -73,6 +73,16 @@ struct Geometry {
 };
 Geometry geometry_of(const Header& h);
 
+// Differences up to these are float noise, not a different grid (`score`, `run` and `check` use the same).
+struct GridTolerance {
+  double spacing_rel = 1e-4;    // relative to the larger spacing
+  double origin_voxels = 1e-2;  // in units of the smallest spacing of `a`
+  double direction = 1e-4;      // per direction cosine
+};
+// Which of "spacing", "origin", "direction" differ between the grids beyond `tol` (dims are not compared:
+// callers say a shape mismatch in their own words). Empty: the same grid.
+std::vector<std::string> grid_differences(const Geometry& a, const Geometry& b, const GridTolerance& tol = {});
+
 struct Image {
   Header header;
   std::vector<uint8_t> data;  // voxel_count() * bytes_per_voxel(datatype), native byte order

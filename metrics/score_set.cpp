@@ -77,25 +77,7 @@ std::string shape_text(const std::array<int64_t, 3>& d) {
 }  // namespace
 
 std::string geometry_difference(const nifti::Geometry& a, const nifti::Geometry& b, const GeometryTolerance& tol) {
-  std::vector<std::string> what;
-  for (int d = 0; d < 3; ++d) {
-    const double scale = std::max(a.spacing_mm[d], b.spacing_mm[d]);
-    if (std::fabs(a.spacing_mm[d] - b.spacing_mm[d]) > tol.spacing_rel * scale) {
-      what.push_back("spacing");
-      break;
-    }
-  }
-  const double min_spacing = std::min({a.spacing_mm[0], a.spacing_mm[1], a.spacing_mm[2]});
-  for (int d = 0; d < 3; ++d)
-    if (std::fabs(a.origin_mm[d] - b.origin_mm[d]) > tol.origin_voxels * min_spacing) {
-      what.push_back("origin");
-      break;
-    }
-  for (int i = 0; i < 9; ++i)
-    if (std::fabs(a.direction[i] - b.direction[i]) > tol.direction) {
-      what.push_back("direction");
-      break;
-    }
+  const std::vector<std::string> what = nifti::grid_differences(a, b, tol);
   if (what.empty()) return {};
   std::string s = "geometry differs (";
   for (size_t i = 0; i < what.size(); ++i) s += (i ? ", " : "") + what[i];

@@ -26,11 +26,7 @@ enum class GeometryMode { warn, strict };
 enum class MissingMode { zero, skip };
 
 // Differences in spacing, origin or direction up to these are float noise, not a different grid.
-struct GeometryTolerance {
-  double spacing_rel = 1e-4;      // relative to the larger spacing
-  double origin_voxels = 1e-2;    // in units of the smallest spacing
-  double direction = 1e-4;        // per direction cosine
-};
+using GeometryTolerance = nifti::GridTolerance;
 
 struct ScoreSettings {
   std::string gt_dir, pred_dir;

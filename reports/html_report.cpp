@@ -200,6 +200,63 @@ json page_data(const HtmlPage& page) {
     }
     series.push_back({{"team", s.team}, {"case", s.case_key}, {"wall_s", s.wall_s}, {"t", t}, {"mib", v}});
   }
+  // Ranking methods, significance, bootstrap intervals and the podium.
+  json metrics = json::array(), method_names = json::array(), method_places = json::array(), significance = json::array();
+  json place_summary = json::array(), intervals = json::array(), podium = json::array(), tau = nullptr;
+  for (const auto& name : b.metrics) metrics.push_back({{"name", name}, {"label", metric_label(name)}});
+  for (RankingMethod rm : kAllRankingMethods) method_names.push_back(ranking_method_name(rm));
+  for (const auto& t : b.teams)
+    for (size_t k = 0; k < kAllRankingMethods.size(); ++k)
+      method_places.push_back({{"team", t.team.name}, {"method", ranking_method_name(kAllRankingMethods[k])},
+                               {"place", t.method_place[k]}});
+  for (const auto& sg : b.significance)
+    significance.push_back({{"metric", sg.metric}, {"a", sg.a}, {"b", sg.b}, {"p", sg.p}, {"p_adjusted", sg.p_adjusted},
+                            {"significant", sg.significant}});
+  if (b.settings.bootstrap_resamples > 0) {
+    for (size_t i = 0; i < b.teams.size(); ++i) {
+      const TeamResult& t = b.teams[i];
+      int cum = 0, total = 0, median = 0;
+      for (int c : t.place_counts) total += c;
+      for (size_t p = 0; p < t.place_counts.size() && !median; ++p)
+        if (2 * (cum += t.place_counts[p]) >= total) median = static_cast<int>(p + 1);
+      place_summary.push_back({{"team", t.team.name}, {"median", median}, {"lo", t.place_range95[0]},
+                               {"hi", t.place_range95[1]}, {"place", t.placing.place}});
+      for (size_t m = 0; m < b.metrics.size() && m < t.mean_ci95.size(); ++m) {
+        json row{{"team", t.team.name}, {"metric", b.metrics[m]}, {"mean", t.placing.metric_mean[m]},
+                 {"lo", t.mean_ci95[m].q025}, {"hi", t.mean_ci95[m].q975}};
+        if (t.gap_ci95[m] && i + 1 < b.teams.size()) {
+          row["next"] = b.teams[i + 1].team.name;
+          row["gap"] = t.placing.metric_mean[m] - b.teams[i + 1].placing.metric_mean[m];
+          row["gap_lo"] = t.gap_ci95[m]->q025;
+          row["gap_hi"] = t.gap_ci95[m]->q975;
+        }
+        intervals.push_back(row);
+      }
+    }
+    if (b.kendall_tau) {
+      json values = json::array();
+      for (double v : b.kendall_tau_values) values.push_back(std::round(v * 10000) / 10000);
+      tau = {{"values", values}, {"median", b.kendall_tau->median}, {"q025", b.kendall_tau->q025},
+             {"q975", b.kendall_tau->q975}, {"undefined", b.kendall_tau_undefined}};
+    }
+  }
+  // Podium of the first ranked metric: every case's value of every team at the place the team took on that case
+  // (ties to the best place, as challengeR's podium).
+  if (!b.metrics.empty() && b.teams.size() > 1) {
+    const std::string& pm = b.metrics.front();
+    const bool higher = pm == "dsc" || pm == "nsd";
+    auto value_of = [&](const CaseEntry& e) {
+      return pm == "dsc" ? e.dsc : pm == "nsd" ? e.nsd : pm == "time_s" ? e.time_s.value_or(0) : e.gpu_auc_mib_s.value_or(0);
+    };
+    for (size_t c = 0; c < b.case_keys.size(); ++c)
+      for (size_t i = 0; i < b.teams.size(); ++i) {
+        const double v = value_of(b.teams[i].cases[c]);
+        int rank = 1;
+        for (const auto& u : b.teams) rank += higher ? value_of(u.cases[c]) > v : value_of(u.cases[c]) < v;
+        podium.push_back({{"case", b.case_keys[c]}, {"team", b.teams[i].team.name}, {"value", v}, {"rank", rank}});
+      }
+  }
+
   std::string missing;
   if (page.charts && !page.charts->found) {
     missing = "Charts are not included: the charting library (Vega-Lite from npm) was not found when this page was "
@@ -213,6 +270,16 @@ json page_data(const HtmlPage& page) {
           {"stability", stability},
           {"gpu", {{"measure", m == GpuMeasure::device ? "device" : "own"}, {"series", series}}},
           {"lesion", {{"buckets", buckets}, {"healthy", healthy}}},
+          {"ranking", {{"method", ranking_method_name(b.settings.method)},
+                       {"methods", method_names},
+                       {"metrics", metrics},
+                       {"places", method_places},
+                       {"significance", significance},
+                       {"placeSummary", place_summary},
+                       {"intervals", intervals},
+                       {"tau", tau},
+                       {"podium", podium},
+                       {"podiumMetric", b.metrics.empty() ? "" : metric_label(b.metrics.front())}}},
           {"chartsMissing", missing}};
 }
 
@@ -221,9 +288,9 @@ void write_ranking_table(std::ostringstream& h, const Leaderboard& b) {
   const bool boot = b.settings.bootstrap_resamples > 0 && b.teams.size() > 1;
   const std::string gpu_word = b.settings.gpu_measure == GpuMeasure::device ? "device" : "own";
   h << "<div class=\"table-wrap\"><table class=\"leaderboard sortable\" id=\"leaderboard-table\"><thead><tr>"
-    << th("Place", false, "ascending", "Rank-then-aggregate place (FLARE)")
+    << th("Place", false, "ascending", std::string("Place by ") + ranking_method_name(b.settings.method))
     << th("Team", true)
-    << th("Rank score", false, "ascending", "Weighted mean over metrics of the mean per-case rank; lower is better")
+    << th("Rank score", false, "ascending", "Weighted mean over metrics of the per-metric ranks; lower is better")
     << th("Mean-based", false, "ascending", "Place when teams are ranked on their means instead (aggregate-then-rank)")
     << th("DSC", false, "descending", "Mean case DSC (median below); failed cases count 0")
     << th("NSD", false, "descending", "Mean case NSD at the tolerance (median below); failed cases count 0");
@@ -240,7 +307,7 @@ void write_ranking_table(std::ostringstream& h, const Leaderboard& b) {
   h << "</tr></thead><tbody>\n";
   for (size_t i = 0; i < b.teams.size(); ++i) {
     const TeamResult& t = b.teams[i];
-    const auto& rta = t.rank_then_aggregate;
+    const auto& rta = t.placing;
     std::string per_metric;
     for (size_t m = 0; m < b.metrics.size(); ++m)
       per_metric += (m ? ", " : "") + metric_label(b.metrics[m]) + " " + fixed(rta.metric_rank[m], 2);
@@ -393,6 +460,61 @@ void write_pictures(std::ostringstream& h, const HtmlPage& page) {
   }
 }
 
+std::string method_description(const RankSettings& st) {
+  switch (st.method) {
+    case RankingMethod::rank_then_aggregate:
+      return "Rank-then-aggregate as FLARE ranks: on every case each team is ranked on each metric (ties share the "
+             "average rank) and the ranks are averaged over the cases.";
+    case RankingMethod::aggregate_then_rank_mean:
+      return "Aggregate-then-rank on means: per metric the mean over the cases, teams ranked on it (ties share the "
+             "average rank).";
+    case RankingMethod::aggregate_then_rank_median:
+      return "Aggregate-then-rank on medians: per metric the median over the cases, teams ranked on it (ties share the "
+             "average rank).";
+    case RankingMethod::test_then_rank:
+      return "Test-then-rank as challengeR defines it: per metric, every ordered pair of teams is compared with a "
+             "one-sided paired Wilcoxon signed-rank test over the cases (normal approximation with continuity "
+             "correction; p adjustment " + std::string(p_adjust_name(st.tests.p_adjust)) + "; significant at p &le; " +
+             fixed(st.tests.alpha, 3) + "); a team's rank is 1 + the number of teams with more significant wins.";
+  }
+  return "";
+}
+
+void write_methods_section(std::ostringstream& h, const Leaderboard& b) {
+  h << "<section class=\"card\" id=\"methods\"><h2>Ranking methods and significance</h2><p class=\"lead\">The places "
+       "every ranking method gives (this page is ordered by "
+    << ranking_method_name(b.settings.method)
+    << "); lines that cross mark teams whose order depends on the method. Below, per metric, the one-sided paired "
+       "Wilcoxon tests of test-then-rank: a filled cell means the row's team is significantly better than the "
+       "column's (p adjustment "
+    << p_adjust_name(b.settings.tests.p_adjust) << ", &alpha; = " << fixed(b.settings.tests.alpha, 3)
+    << ").</p><div class=\"chart\" data-chart=\"methods\"></div><div class=\"grid\">";
+  for (const auto& m : b.metrics)
+    h << "<div class=\"panel\"><h3>Significance map: " << html_escape(metric_label(m)) << "</h3><div class=\"chart\" "
+      << "data-chart=\"significance\" data-metric=\"" << html_escape(m) << "\"></div></div>";
+  h << "</div>";
+  h << "<h3>Podium: " << html_escape(metric_label(b.metrics.front()))
+    << "</h3><p class=\"note\">Every case's value for every team, drawn in the column of the place the team took on that "
+       "case (ties to the best place); the grey lines join the teams' values on one case.</p>"
+       "<div class=\"chart\" data-chart=\"podium\"></div></section>\n";
+}
+
+void write_intervals_section(std::ostringstream& h, const Leaderboard& b) {
+  h << "<section class=\"card\" id=\"intervals\"><h2>Bootstrap intervals</h2><p class=\"lead\">From the same "
+    << b.settings.bootstrap_resamples
+    << " draws: each team's mean of every ranked metric (point: on all cases; line: 95% of the draws), and the gap "
+       "to the next team in the table (its mean minus the next team's). A gap interval that crosses 0 means the "
+       "cases do not tell the two apart on that metric.</p><div class=\"grid\">";
+  for (const auto& m : b.metrics) {
+    h << "<div class=\"panel\"><h3>Mean " << html_escape(metric_label(m)) << "</h3><div class=\"chart\" data-chart=\"mean-ci\" "
+      << "data-metric=\"" << html_escape(m) << "\"></div></div>";
+    if (b.teams.size() > 1)
+      h << "<div class=\"panel\"><h3>Gap to the next team: " << html_escape(metric_label(m))
+        << "</h3><div class=\"chart\" data-chart=\"gap-ci\" data-metric=\"" << html_escape(m) << "\"></div></div>";
+  }
+  h << "</div></section>\n";
+}
+
 }  // namespace
 
 std::string render_html(const HtmlPage& page) {
@@ -414,16 +536,16 @@ std::string render_html(const HtmlPage& page) {
     << html_escape(metrics) << "</span><span>NSD at " << fixed(b.score_settings.case_settings.tolerance_mm, 1)
     << " mm</span><span>" << page_time_utc() << "</span><span>lesionbench " << html_escape(page.tool.version)
     << (page.tool.git_commit.empty() ? "" : " (" + html_escape(page.tool.git_commit) + ")") << "</span></div>\n"
-    << "<nav class=\"toc\"><a href=\"#ranking\">Ranking</a>" << (boot ? "<a href=\"#stability\">Stability</a>" : "")
+    << "<nav class=\"toc\"><a href=\"#ranking\">Ranking</a>" << (b.teams.size() > 1 ? "<a href=\"#methods\">Methods</a>" : "")
+    << (boot ? "<a href=\"#stability\">Stability</a><a href=\"#intervals\">Intervals</a>" : "")
     << "<a href=\"#distributions\">Distributions</a><a href=\"#efficiency\">Efficiency</a><a href=\"#gpu-time\">GPU over time</a>"
     << "<a href=\"#lesions\">Lesions</a><a href=\"#pictures\">Worst cases</a><a href=\"#cases\">Per case</a></nav></div></header>\n";
   h << "<main>\n<ul id=\"lb-errors\" hidden></ul>\n";
   h << inline_script(assets.errors_js);
 
   // Ranking
-  h << "<section class=\"card\" id=\"ranking\"><h2>Ranking</h2><p class=\"lead\">Rank-then-aggregate as FLARE ranks: "
-       "on every case each team is ranked on each metric (ties share the average rank), ranks are averaged over the "
-       "cases, then over the metrics with weights ";
+  h << "<section class=\"card\" id=\"ranking\"><h2>Ranking</h2><p class=\"lead\">" << method_description(b.settings)
+    << " The per-metric ranks are combined with weights ";
   for (size_t m = 0; m < b.metrics.size(); ++m)
     h << (m ? ", " : "") << metric_label(b.metrics[m]) << " " << fixed(b.weights[m], 2);
   h << ". A failed case counts as DSC 0, NSD 0";
@@ -441,13 +563,27 @@ std::string render_html(const HtmlPage& page) {
   }
   h << "</section>\n";
 
+  if (b.teams.size() > 1) write_methods_section(h, b);
+
   if (boot) {
     h << "<section class=\"card\" id=\"stability\"><h2>Rank stability</h2><p class=\"lead\">The cases drawn with "
          "replacement "
       << b.settings.bootstrap_resamples << " times (seed " << b.settings.seed
-      << ") and the teams ranked again on each draw: the share of draws that put each team in each place. "
+      << ") and the teams placed again by " << ranking_method_name(b.settings.method)
+      << " on each draw: the share of draws that put each team in each place. "
          "Two teams whose places swap often are not told apart by these cases.</p>"
-         "<div class=\"chart\" data-chart=\"stability\"></div></section>\n";
+         "<div class=\"chart\" data-chart=\"stability\"></div>"
+         "<div class=\"grid\"><div class=\"panel\"><h3>Places per draw (blob plot)</h3><p class=\"note\">Area: share of "
+         "draws with that place; black: the median place and its 95% interval.</p><div class=\"chart\" data-chart=\"blob\">"
+         "</div></div><div class=\"panel\"><h3>Kendall's &tau; with the full ranking</h3>";
+    if (b.kendall_tau)
+      h << "<p class=\"note\">&tau;-b between the places on all cases and on each draw: median " << fixed(b.kendall_tau->median, 3)
+        << ", 95% interval " << fixed(b.kendall_tau->q025, 3) << " to " << fixed(b.kendall_tau->q975, 3)
+        << ". 1: every draw ranks the teams as all cases do.</p><div class=\"chart\" data-chart=\"tau\"></div>";
+    else
+      h << "<div class=\"empty\">No draw ranks two teams apart, so Kendall's &tau; is not defined.</div>";
+    h << "</div></div></section>\n";
+    write_intervals_section(h, b);
   }
 
   h << "<section class=\"card\" id=\"distributions\"><h2>Case scores</h2><p class=\"lead\">Every case of every team "

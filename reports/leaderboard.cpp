@@ -252,8 +252,8 @@ void fill_unmeasured_gpu(std::vector<TeamResult>& results, const RankSettings& s
     lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
 }
 
-// The ranking inputs (per metric, per case, per team: the values as ranked), both rankings and the bootstrap.
-std::optional<Stability> rank(std::vector<TeamResult>& results, const Leaderboard& lb, const RankSettings& st) {
+// The ranking inputs (per metric, per case, per team: the values as ranked).
+std::vector<MetricColumn> ranking_columns(const std::vector<TeamResult>& results, const Leaderboard& lb) {
   const size_t n_cases = lb.case_keys.size(), n_teams = results.size();
   std::vector<MetricColumn> cols;
   for (size_t m = 0; m < lb.metrics.size(); ++m) {
@@ -269,21 +269,66 @@ std::optional<Stability> rank(std::vector<TeamResult>& results, const Leaderboar
       }
     cols.push_back(std::move(col));
   }
+  return cols;
+}
+
+// The table's order: place by the chosen method, then name.
+std::vector<size_t> table_order(const std::vector<TeamResult>& results) {
+  std::vector<size_t> order(results.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (results[a].placing.place != results[b].placing.place) return results[a].placing.place < results[b].placing.place;
+    return results[a].team.name < results[b].team.name;
+  });
+  return order;
+}
+
+// Every method's ranking, the pairwise tests, and the bootstrap of the chosen method.
+std::optional<Stability> rank(std::vector<TeamResult>& results, Leaderboard& lb, const RankSettings& st) {
+  const size_t n_teams = results.size();
+  const auto cols = ranking_columns(results, lb);
+  std::vector<PairTest> tests;
   const Ranking rta = rank_then_aggregate(cols, n_teams);
   const Ranking mean = aggregate_then_rank(cols, n_teams);
-  std::optional<Stability> stab;
-  if (st.bootstrap_resamples > 0) stab = bootstrap_stability(cols, n_teams, st.bootstrap_resamples, st.seed);
+  const Ranking median = aggregate_then_rank_median(cols, n_teams);
+  const Ranking ttr = test_then_rank(cols, n_teams, st.tests, &tests);
+  const auto placing = [](const Ranking& r, size_t t) { return Placing{r.place[t], r.score[t], r.metric_rank[t], r.metric_mean[t]}; };
   for (size_t t = 0; t < n_teams; ++t) {
     TeamResult& tr = results[t];
-    tr.rank_then_aggregate = {rta.place[t], rta.score[t], rta.metric_rank[t], rta.metric_mean[t]};
-    tr.mean_based = {mean.place[t], mean.score[t], mean.metric_rank[t], mean.metric_mean[t]};
-    if (stab) {
-      tr.keeps_place = stab->keeps_place[t];
-      tr.place_counts = stab->place_counts[t];
-      tr.place_range95 = stab->place_range95[t];
+    tr.rank_then_aggregate = placing(rta, t);
+    tr.mean_based = placing(mean, t);
+    tr.median_based = placing(median, t);
+    tr.test_then_rank = placing(ttr, t);
+    for (size_t k = 0; k < kAllRankingMethods.size(); ++k) {
+      const RankingMethod m = kAllRankingMethods[k];
+      const Placing& p = m == RankingMethod::rank_then_aggregate        ? tr.rank_then_aggregate
+                         : m == RankingMethod::aggregate_then_rank_mean ? tr.mean_based
+                         : m == RankingMethod::aggregate_then_rank_median ? tr.median_based
+                                                                          : tr.test_then_rank;
+      tr.method_place[k] = p.place;
+      if (m == st.method) tr.placing = p;
     }
   }
-  return stab;
+  for (const auto& pt : tests)
+    lb.significance.push_back({cols[pt.metric].name, results[pt.a].team.name, results[pt.b].team.name, pt.p,
+                               pt.p_adjusted, pt.significant});
+  if (st.bootstrap_resamples <= 0) return std::nullopt;
+  const auto order = table_order(results);
+  std::vector<size_t> next(n_teams, n_teams);
+  for (size_t i = 0; i + 1 < n_teams; ++i) next[order[i]] = order[i + 1];
+  BootstrapAnalysis boot = bootstrap_analysis(cols, n_teams, st.method, st.tests, st.bootstrap_resamples, st.seed, next);
+  for (size_t t = 0; t < n_teams; ++t) {
+    TeamResult& tr = results[t];
+    tr.keeps_place = boot.stability.keeps_place[t];
+    tr.place_counts = boot.stability.place_counts[t];
+    tr.place_range95 = boot.stability.place_range95[t];
+    tr.mean_ci95 = boot.mean[t];
+    tr.gap_ci95 = boot.gap_to_next[t];
+  }
+  lb.kendall_tau = boot.tau;
+  lb.kendall_tau_values = std::move(boot.kendall_tau);
+  lb.kendall_tau_undefined = boot.tau_undefined;
+  return std::move(boot.stability);
 }
 
 // The ground-truth lesions of each case, from any team that has lesion-wise scores for it: a failed case of
@@ -384,13 +429,7 @@ Efficiency efficiency_of(const TeamResult& tr) {
 // Teams in the order of their place, then name; the bootstrap's pairwise table follows the same order.
 void order_teams(std::vector<TeamResult>& results, const std::optional<Stability>& stab, Leaderboard& lb) {
   const size_t n_teams = results.size();
-  std::vector<size_t> order(n_teams);
-  for (size_t i = 0; i < n_teams; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (results[a].rank_then_aggregate.place != results[b].rank_then_aggregate.place)
-      return results[a].rank_then_aggregate.place < results[b].rank_then_aggregate.place;
-    return results[a].team.name < results[b].team.name;
-  });
+  const std::vector<size_t> order = table_order(results);
   for (size_t i = 0; i < n_teams; ++i) lb.teams.push_back(std::move(results[order[i]]));
   if (stab) {
     lb.ahead.assign(n_teams, std::vector<double>(n_teams, 0.0));

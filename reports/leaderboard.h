@@ -17,6 +17,7 @@
 
 #include "metrics/score_set.h"
 #include "reports/ranking.h"
+#include "reports/ranking_methods.h"
 #include "reports/team.h"
 
 namespace lb {
@@ -30,6 +31,8 @@ struct RankSettings {
   std::optional<double> time_limit_s;           // default: the largest timeout_s in the records, else 600
   int bootstrap_resamples = 1000;
   uint64_t seed = 1;
+  RankingMethod method = RankingMethod::rank_then_aggregate;  // places the table and the bootstrap (--ranking)
+  TestSettings tests;                                          // test-then-rank's alpha and p adjustment
 };
 
 struct CaseEntry {
@@ -73,11 +76,23 @@ struct TeamResult {
   std::optional<LesionSummary> lesion;  // when the scores have lesion-wise values
   std::optional<Efficiency> efficiency; // when the team has run records
   int failed_cases = 0, absent_cases = 0;
-  Placing rank_then_aggregate, mean_based;
-  double keeps_place = 0;               // bootstrap: fraction of resamples with the same place
-  std::vector<int> place_counts;        // bootstrap: [place - 1]
+  Placing rank_then_aggregate, mean_based, median_based, test_then_rank;
+  Placing placing;                      // by settings.method: the table's place and order
+  std::array<int, kAllRankingMethods.size()> method_place{};  // place by each method, in kAllRankingMethods order
+  // Bootstrap, of settings.method's places:
+  double keeps_place = 0;               // fraction of resamples with the same place
+  std::vector<int> place_counts;        // [place - 1]
   std::array<int, 2> place_range95{};
-  std::optional<double> ahead_of_next;  // bootstrap: fraction of resamples ahead of the next team in the table
+  std::optional<double> ahead_of_next;  // fraction of resamples ahead of the next team in the table
+  std::vector<Interval> mean_ci95;      // per ranked metric: the mean over the drawn cases (2.5%, 50%, 97.5%)
+  std::vector<std::optional<Interval>> gap_ci95;  // per ranked metric: mean minus the next team's (none for the last)
+};
+
+// One ordered pair of the significance map: is team a better than team b on the metric?
+struct Significance {
+  std::string metric, a, b;
+  double p = 1, p_adjusted = 1;
+  bool significant = false;
 };
 
 struct Leaderboard {
@@ -86,8 +101,12 @@ struct Leaderboard {
   std::vector<std::string> case_keys;           // the ground truth's cases, else the union of the teams', sorted
   std::vector<std::string> metrics;              // the metrics ranked on: "dsc", "nsd", "time_s", "gpu_auc_mib_s"
   std::vector<double> weights;                   // their weights
-  std::vector<TeamResult> teams;                 // sorted by rank-then-aggregate place, then name
+  std::vector<TeamResult> teams;                 // sorted by place (settings.method), then name
   std::vector<std::vector<double>> ahead;        // [i][j] in that order: fraction of resamples i ahead of j
+  std::vector<Significance> significance;        // every metric, every ordered pair (test-then-rank's tests)
+  std::optional<Interval> kendall_tau;           // bootstrap: tau-b between the full places and each draw's
+  std::vector<double> kendall_tau_values;        // one per draw where it is defined
+  int kendall_tau_undefined = 0;                 // draws where it is not (every team tied)
   std::vector<std::string> notes;                // how the ranking was done where it deviates from the defaults
   std::vector<std::string> warnings;             // about the inputs
   ScoreSettings score_settings;                  // of the first team (all agree unless allowed otherwise)

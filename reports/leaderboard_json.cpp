@@ -29,6 +29,19 @@ json placing_json(const Placing& p, const std::vector<std::string>& metrics, boo
   return {{"place", p.place}, {"score", p.score}, {"per_metric", per}};
 }
 
+json interval_json(const Interval& i) { return {{"q025", i.q025}, {"median", i.median}, {"q975", i.q975}}; }
+
+// The smallest place reached by half of the resamples (as place_range95 reads its percentiles).
+int median_place(const std::vector<int>& counts) {
+  int total = 0, cum = 0;
+  for (int c : counts) total += c;
+  for (size_t p = 0; p < counts.size(); ++p) {
+    cum += counts[p];
+    if (2 * cum >= total) return static_cast<int>(p + 1);
+  }
+  return static_cast<int>(counts.size());
+}
+
 json lesion_summary_json(const LesionSummary& s) {
   json buckets = json::array();
   for (const auto& b : s.buckets)
@@ -112,11 +125,20 @@ json team_json(const Leaderboard& b, const TeamResult& tr) {
   json cases = json::array();
   for (const auto& e : tr.cases) cases.push_back(case_json(e));
   json stability = nullptr;
-  if (b.settings.bootstrap_resamples > 0)
+  if (b.settings.bootstrap_resamples > 0) {
+    json means = json::object(), gaps = json::object();
+    for (size_t m = 0; m < b.metrics.size() && m < tr.mean_ci95.size(); ++m) {
+      means[b.metrics[m]] = interval_json(tr.mean_ci95[m]);
+      gaps[b.metrics[m]] = tr.gap_ci95[m] ? interval_json(*tr.gap_ci95[m]) : json(nullptr);
+    }
     stability = {{"keeps_place", tr.keeps_place},
                  {"place_counts", tr.place_counts},
+                 {"place_median", median_place(tr.place_counts)},
                  {"place_range95", {tr.place_range95[0], tr.place_range95[1]}},
-                 {"ahead_of_next", opt(tr.ahead_of_next)}};
+                 {"ahead_of_next", opt(tr.ahead_of_next)},
+                 {"mean_ci95", means},
+                 {"gap_to_next_ci95", gaps}};
+  }
   return {{"name", tr.team.name},
           {"dir", tr.team.dir},
           {"scores", {{"path", tr.team.scores_path}, {"scored_now", tr.team.scored_now}}},
@@ -130,7 +152,9 @@ json team_json(const Leaderboard& b, const TeamResult& tr) {
           {"efficiency", tr.efficiency ? efficiency_json(*tr.efficiency) : json(nullptr)},
           {"ranks",
            {{"rank_then_aggregate", placing_json(tr.rank_then_aggregate, b.metrics, false)},
-            {"mean_based", placing_json(tr.mean_based, b.metrics, true)}}},
+            {"mean_based", placing_json(tr.mean_based, b.metrics, true)},
+            {"median_based", placing_json(tr.median_based, b.metrics, false)},
+            {"test_then_rank", placing_json(tr.test_then_rank, b.metrics, false)}}},
           {"stability", stability},
           {"warnings", tr.team.warnings},
           {"cases", cases}};
@@ -142,6 +166,20 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
   json weights = json::object();
   for (size_t m = 0; m < b.metrics.size(); ++m) weights[b.metrics[m]] = b.weights[m];
   const ScoreSettings& ss = b.score_settings;
+  json methods = json::object();
+  for (size_t k = 0; k < kAllRankingMethods.size(); ++k) {
+    json places = json::object();
+    for (const auto& t : b.teams) places[t.team.name] = t.method_place[k];
+    methods[ranking_method_name(kAllRankingMethods[k])] = places;
+  }
+  json significance = json::array();
+  for (const auto& s : b.significance)
+    significance.push_back({{"metric", s.metric}, {"a", s.a}, {"b", s.b}, {"p", s.p}, {"p_adjusted", s.p_adjusted},
+                            {"significant", s.significant}});
+  json tau = nullptr;
+  if (b.kendall_tau)
+    tau = {{"median", b.kendall_tau->median}, {"q025", b.kendall_tau->q025}, {"q975", b.kendall_tau->q975},
+           {"n", b.kendall_tau_values.size()}, {"undefined", b.kendall_tau_undefined}};
   return {{"schema_version", kLeaderboardSchemaVersion},
           {"tool", {{"name", tool.name}, {"version", tool.version}, {"git_commit", tool.git_commit}}},
           {"created_utc", utc_now()},
@@ -153,7 +191,11 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
             {"lesion_wise", ss.lesion_wise},
             {"connectivity", ss.lesion.connectivity}}},
           {"ranking",
-           {{"method", "rank_then_aggregate"},
+           {{"method", ranking_method_name(st.method)},
+            {"methods", methods},
+            {"alpha", st.tests.alpha},
+            {"p_adjust", p_adjust_name(st.tests.p_adjust)},
+            {"significance", significance},
             {"metrics", b.metrics},
             {"weights", weights},
             {"gpu_measure", st.gpu_measure == GpuMeasure::device ? "device" : "own"},
@@ -163,6 +205,8 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
             {"seed", st.seed},
             {"ahead", b.ahead},
             {"notes", b.notes}}},
+          // The board-wide side of the bootstrap; each team's own side is teams[].stability.
+          {"stability", {{"kendall_tau", tau}}},
           {"cases", b.case_keys},
           {"teams", json::array()},
           {"warnings", b.warnings}};

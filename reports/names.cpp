@@ -1,25 +1,13 @@
 // Checking names before they become paths (see names.h).
 #include "reports/names.h"
 
-#include <cstdio>
+#include "runner/util.h"
 
 namespace lb {
 
 namespace {
-// The name as it can be shown in a message: control characters as \xNN.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+// The runner's rule for showing a name in a message (control and non-ASCII bytes as \xNN).
+std::string printable(const std::string& s) { return runner::printable(s, 200); }
 }  // namespace
 
 std::string file_name_problem(const std::string& name) {

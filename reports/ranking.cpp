@@ -88,6 +88,11 @@ std::vector<std::vector<double>> metric_means(const std::vector<MetricColumn>& m
 
 }  // namespace
 
+double check_ranking_input(const std::vector<MetricColumn>& metrics, size_t n_teams) {
+  check_table(metrics, n_teams);
+  return total_weight(metrics);
+}
+
 Ranking rank_then_aggregate(const std::vector<MetricColumn>& metrics, size_t n_teams) {
   check_table(metrics, n_teams);
   const double w_total = total_weight(metrics);

@@ -41,6 +41,9 @@ struct Ranking {
 Ranking rank_then_aggregate(const std::vector<MetricColumn>& metrics, size_t n_teams);
 Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_teams);
 
+// Checks the table as the rankings do (std::invalid_argument) and returns the sum of the weights.
+double check_ranking_input(const std::vector<MetricColumn>& metrics, size_t n_teams);
+
 // Places from scores (lower is better); scores within a relative 1e-9 count as equal.
 std::vector<int> places_of(const std::vector<double>& score);
 

@@ -11,25 +11,53 @@ namespace lb {
 
 namespace {
 
-// Two-sided exact p-value for W+ = w_plus over n untied ranks 1..n: counts[s] = number of subsets of
-// {1..n} summing to s (each sign pattern is equally likely under the null), p = 2 * min(P(W+ <= w), P(W+ >= w)).
-double exact_p(int n, int w_plus) {
+// Exact p-value for W+ = w_plus over n untied ranks 1..n: counts[s] = number of subsets of {1..n} summing to s
+// (each sign pattern is equally likely under the null); two-sided p = 2 * min(P(W+ <= w), P(W+ >= w)),
+// greater P(W+ >= w), less P(W+ <= w).
+double exact_p(int n, int w_plus, Alternative alternative) {
   const int max_sum = n * (n + 1) / 2;
   std::vector<double> counts(static_cast<size_t>(max_sum) + 1, 0.0);
   counts[0] = 1;
   for (int k = 1; k <= n; ++k)
     for (int s = max_sum; s >= k; --s) counts[static_cast<size_t>(s)] += counts[static_cast<size_t>(s - k)];
   const double total = std::ldexp(1.0, n);
-  if (2 * w_plus == max_sum) return 1.0;  // the centre of a symmetric distribution
   double lower = 0, upper = 0;
   for (int s = 0; s <= w_plus; ++s) lower += counts[static_cast<size_t>(s)];
   for (int s = w_plus; s <= max_sum; ++s) upper += counts[static_cast<size_t>(s)];
+  if (alternative == Alternative::greater) return upper / total;
+  if (alternative == Alternative::less) return lower / total;
+  if (2 * w_plus == max_sum) return 1.0;  // the centre of a symmetric distribution
   return std::min(1.0, 2.0 * std::min(lower, upper) / total);
 }
 
 }  // namespace
 
-WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vector<double>& y) {
+double wilcoxon_normal_p(int n_nonzero, double w_plus, double w_minus, double tie_term, const WilcoxonOptions& options,
+                         double* z_out) {
+  if (z_out) *z_out = 0;
+  if (n_nonzero <= 0) return 1;
+  const Alternative alt = options.alternative;
+  const double statistic = alt == Alternative::two_sided ? std::min(w_plus, w_minus) : w_plus;
+  const double nn = n_nonzero;
+  const double mean = nn * (nn + 1) / 4;
+  const double var = (nn * (nn + 1) * (2 * nn + 1) - tie_term / 2) / 24;
+  if (!(var > 0)) return 1;
+  double correction = 0;
+  if (options.continuity_correction) {
+    if (alt == Alternative::greater) correction = 0.5;
+    else if (alt == Alternative::less) correction = -0.5;
+    else correction = statistic > mean ? 0.5 : statistic < mean ? -0.5 : 0.0;
+  }
+  const double z = (statistic - mean - correction) / std::sqrt(var);
+  if (z_out) *z_out = z;
+  // Upper and lower tails of the standard normal; erfc keeps small p-values accurate.
+  if (alt == Alternative::greater) return 0.5 * std::erfc(z / std::sqrt(2.0));
+  if (alt == Alternative::less) return 0.5 * std::erfc(-z / std::sqrt(2.0));
+  return std::min(1.0, std::erfc(std::fabs(z) / std::sqrt(2.0)));
+}
+
+WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vector<double>& y,
+                                    const WilcoxonOptions& options) {
   if (x.size() != y.size()) throw std::invalid_argument("wilcoxon: x and y differ in length");
   WilcoxonResult r;
   r.n_pairs = static_cast<int>(x.size());
@@ -50,7 +78,8 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vec
   for (size_t i = 0; i < d.size(); ++i) absd[i] = std::fabs(d[i]);
   const auto rank = average_ranks(absd, Direction::lower_is_better);
   for (size_t i = 0; i < d.size(); ++i) (d[i] > 0 ? r.w_plus : r.w_minus) += rank[i];
-  r.statistic = std::min(r.w_plus, r.w_minus);
+  const Alternative alt = options.alternative;
+  r.statistic = alt == Alternative::two_sided ? std::min(r.w_plus, r.w_minus) : r.w_plus;
 
   // Tie groups of |d|, for the variance correction.
   std::vector<double> sorted = absd;
@@ -68,21 +97,13 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vec
     i = j;
   }
 
-  if (!had_zero && !ties && n <= 50) {
+  if (!options.normal_only && !had_zero && !ties && n <= 50) {
     r.method = "exact";
-    r.p_value = exact_p(n, static_cast<int>(std::lround(r.w_plus)));
+    r.p_value = exact_p(n, static_cast<int>(std::lround(r.w_plus)), alt);
     return r;
   }
   r.method = "normal";
-  const double nn = n;
-  const double mean = nn * (nn + 1) / 4;
-  const double var = (nn * (nn + 1) * (2 * nn + 1) - tie_term / 2) / 24;
-  if (!(var > 0)) {
-    r.p_value = 1;
-    return r;
-  }
-  const double z = (r.statistic - mean) / std::sqrt(var);
-  r.p_value = std::min(1.0, std::erfc(std::fabs(z) / std::sqrt(2.0)));
+  r.p_value = wilcoxon_normal_p(n, r.w_plus, r.w_minus, tie_term, options, &r.z);
   return r;
 }
 

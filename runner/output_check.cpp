@@ -21,25 +21,7 @@ std::string grid_difference(const nifti::Geometry& a, const nifti::Geometry& b, 
     return "shape " + std::to_string(b.dims[0]) + "x" + std::to_string(b.dims[1]) + "x" + std::to_string(b.dims[2]) +
            " differs from its input image's " + std::to_string(a.dims[0]) + "x" + std::to_string(a.dims[1]) + "x" +
            std::to_string(a.dims[2]);
-  std::vector<std::string> what;
-  for (int d = 0; d < 3; ++d) {
-    const double scale = std::max(a.spacing_mm[d], b.spacing_mm[d]);
-    if (std::fabs(a.spacing_mm[d] - b.spacing_mm[d]) > tol.spacing_rel * scale) {
-      what.push_back("spacing");
-      break;
-    }
-  }
-  const double min_spacing = std::min({a.spacing_mm[0], a.spacing_mm[1], a.spacing_mm[2]});
-  for (int d = 0; d < 3; ++d)
-    if (std::fabs(a.origin_mm[d] - b.origin_mm[d]) > tol.origin_voxels * min_spacing) {
-      what.push_back("origin");
-      break;
-    }
-  for (int i = 0; i < 9; ++i)
-    if (std::fabs(a.direction[i] - b.direction[i]) > tol.direction) {
-      what.push_back("direction");
-      break;
-    }
+  const std::vector<std::string> what = nifti::grid_differences(a, b, tol);
   if (what.empty()) return {};
   std::string s = "grid differs from its input image (";
   for (size_t i = 0; i < what.size(); ++i) s += (i ? ", " : "") + what[i];

@@ -14,12 +14,7 @@
 
 namespace lb::runner {
 
-// Differences up to these are float noise, not a different grid (the same tolerances as `score`).
-struct GridTolerance {
-  double spacing_rel = 1e-4;    // relative to the larger spacing
-  double origin_voxels = 1e-2;  // in units of the smallest spacing
-  double direction = 1e-4;      // per direction cosine
-};
+using GridTolerance = nifti::GridTolerance;
 
 // Empty when the grids agree; otherwise what differs, with both grids described.
 std::string grid_difference(const nifti::Geometry& input, const nifti::Geometry& output, const GridTolerance& tol = {});

@@ -144,6 +144,16 @@ void to_json(json& j, const RunRecord& r) {
                       {"cpus", r.placement->cpus},
                       {"concurrent_max", r.placement->concurrent_max},
                       {"cpu_ram_scope", r.placement->cpu_ram_scope}};
+  if (r.slurm) {
+    json s = {{"job_id", r.slurm->job_id}, {"task_id", opt(r.slurm->task_id)}, {"node", r.slurm->node},
+              {"gpu", r.slurm->gpu}};
+    if (r.slurm->unfinished) {
+      s["unfinished"] = true;
+      s["state"] = r.slurm->state;
+      s["reason"] = r.slurm->reason;
+    }
+    j["slurm"] = s;
+  }
 }
 
 void from_json(const json& j, RunRecord& r) {
@@ -242,6 +252,20 @@ void from_json(const json& j, RunRecord& r) {
     if (p.cpu_ram_scope != "system" && p.cpu_ram_scope != "own")
       throw std::runtime_error("run record of " + r.case_name + ": placement.cpu_ram_scope must be \"system\" or \"own\"");
     r.placement = p;
+  }
+  if (auto it = j.find("slurm"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) throw std::runtime_error("slurm must be an object");
+    SlurmPlacement s;
+    s.job_id = get_str(*it, "job_id", "slurm");
+    if (auto t = get_num(*it, "task_id", "slurm")) s.task_id = static_cast<int>(*t);
+    s.node = get_str(*it, "node", "slurm");
+    s.gpu = get_str(*it, "gpu", "slurm");
+    if (auto u = it->find("unfinished"); u != it->end() && u->is_boolean()) s.unfinished = u->get<bool>();
+    if (s.unfinished) {
+      s.state = get_str(*it, "state", "slurm");
+      s.reason = get_str(*it, "reason", "slurm");
+    }
+    r.slurm = s;
   }
 }
 

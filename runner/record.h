@@ -18,7 +18,7 @@
 
 namespace lb::runner {
 
-inline constexpr const char* kRunRecordSchemaVersion = "1.1";  // 1.1: placement
+inline constexpr const char* kRunRecordSchemaVersion = "1.1";  // 1.1: placement (slots), slurm
 
 enum class RunStatus {
   ok,            // exited 0 and wrote a readable prediction on its input's grid
@@ -107,6 +107,18 @@ struct RecordFiles {
   std::string stdout_log, stderr_log; // e.g. "logs/FLARE24Val_0001.stdout.txt"
 };
 
+// Where a case ran under the Slurm backend (runner/slurm.h); absent for local runs.
+struct SlurmPlacement {
+  std::string job_id;                 // the array's job id
+  std::optional<int> task_id;         // the array task that ran the case
+  std::string node;                   // SLURMD_NODENAME
+  std::string gpu;                    // CUDA_VISIBLE_DEVICES as Slurm set it for the task ("" when unset)
+  // Written by the merge for a case no task finished (cancelled, time limit, node failure, out of
+  // memory, state unknown): not final, `run --resume` runs it again. state and reason are Slurm's.
+  bool unfinished = false;
+  std::string state, reason;
+};
+
 struct RunRecord {
   std::string schema_version = kRunRecordSchemaVersion;
   std::string case_name;              // JSON "case": "FLARE24Val_0001"
@@ -130,6 +142,7 @@ struct RunRecord {
   Provenance provenance;
   RecordFiles files;
   std::optional<Placement> placement;
+  std::optional<SlurmPlacement> slurm;  // JSON "slurm", only under the Slurm backend
 };
 
 void to_json(nlohmann::json& j, const RunRecord& r);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <csignal>
 #include <exception>
 #include <functional>
 #include <map>
@@ -259,6 +260,16 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
     if (L.reason != KillReason::none) launched->kill();
   }
   L.exit = launched->finish();
+  // Slurm (scancel, a time limit) signals every process of a job at once: a contestant killed by SIGTERM,
+  // SIGINT, SIGHUP or SIGKILL may be reaped before our own handler has run. Its case was stopped, not
+  // failed: give the stop flag a moment, and then it is not recorded, as with Ctrl-C.
+  if (L.reason == KillReason::none && stop_) {
+    const int code = L.exit.exit_code.value_or(0);
+    const int sig = L.exit.signal ? *L.exit.signal : (code > 128 ? code - 128 : 0);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGKILL)
+      for (int i = 0; i < 40 && !stop_->load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (stop_->load()) L.reason = KillReason::interrupt;
+  }
   sampler.stop(L.exit.cpu_time_s);
   // What it wrote between the last poll and its exit counts too.
   if (L.reason == KillReason::none && !L.exit.launch_error && over_caps()) L.reason = KillReason::output;
@@ -297,6 +308,7 @@ RunRecord Scheduler::base_record(const CaseInput& c, const Slot& slot) const {
   r.system.cpu_count = proc::cpu_count();
   r.system.ram_total_mib = ram_total_mib();
   r.started_at = iso_time_utc(std::chrono::system_clock::now());
+  r.slurm = settings_.slurm;
   return r;
 }
 

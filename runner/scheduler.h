@@ -69,6 +69,7 @@ struct RunSettings {
   // manifest: each launch holds one, and as many launches run at once as there are slots. The slot's GPU
   // replaces gpu_index. Null: one launch at a time on gpu_index, as before slots existed.
   std::shared_ptr<SlotPool> slots;
+  std::optional<SlurmPlacement> slurm;  // a Slurm array task (runner/slurm.h): every record names its job, task, node, GPU
 };
 
 // Why the scheduler stopped a launch itself.

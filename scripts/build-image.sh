@@ -7,6 +7,8 @@
 # Exit codes: 0 built, 2 bad usage or nothing built to put in, 3 no container engine works here.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+LB_SCRIPT=build-image.sh
+source "$root/scripts/lib/image.sh"
 tag=lesionbench:latest
 build=$root/build
 engine="" base=scratch save=""
@@ -25,15 +27,8 @@ baseline=$build/baseline/lesionbench-baseline
 for bin in "$lb" "$baseline"; do
   [ -x "$bin" ] || { echo "build-image.sh: $bin not found; build first (bash scripts/setup.sh)" >&2; exit 2; }
 done
-busybox=$(command -v busybox || echo /bin/busybox)
-[ -x "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
-  { echo "build-image.sh: a static busybox is needed (apt-get install busybox-static)" >&2; exit 2; }
-if [ -z "$engine" ]; then
-  for e in podman docker; do
-    if command -v "$e" >/dev/null 2>&1 && "$e" info >/dev/null 2>&1; then engine=$e; break; fi
-  done
-  [ -n "$engine" ] || { echo "build-image.sh: neither podman nor docker works on this machine" >&2; exit 3; }
-fi
+busybox=$(lb_image_busybox)
+engine=$(lb_image_engine "$engine")
 
 ctx=$(mktemp -d "${TMPDIR:-/tmp}/lesionbench-image.XXXXXX")
 trap 'rm -rf "$ctx"' EXIT
@@ -57,21 +52,11 @@ if [ -d "$modules/vega" ]; then
 else
   echo "build-image.sh: $modules is absent (npm ci in reports/web): the image's HTML reports will have no charts" >&2
 fi
-# Every library the loader will look for, at the path it will look for it (symlinks resolved).
-{ ldd "$lb"; ldd "$baseline"; } | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u |
-  while read -r lib; do
-    mkdir -p "$rootfs$(dirname "$lib")"
-    cp -L "$lib" "$rootfs$lib"
-  done
-cp "$busybox" "$rootfs/bin/busybox"
-for applet in sh ls cat mkdir cp mv rm env nproc echo true false sleep; do ln -s busybox "$rootfs/bin/$applet"; done
+lb_image_libraries "$rootfs" "$lb" "$baseline"
+lb_image_shell "$rootfs" "$busybox" sh ls cat mkdir cp mv rm env nproc echo true false sleep
 cp "$root/Containerfile" "$ctx/Containerfile"
 "$engine" build -q --build-arg "BASE=$base" -t "$tag" -f "$ctx/Containerfile" "$ctx" >/dev/null
 size=$("$engine" image inspect "$tag" --format '{{.Size}}' 2>/dev/null || echo 0)
 echo "built $tag with $engine FROM $base: $(awk -v s="$size" 'BEGIN {printf "%.1f MiB", s / 1048576}') image," \
      "$(du -sh "$rootfs" | cut -f1) root filesystem"
-if [ -n "$save" ]; then
-  rm -f "$save"
-  "$engine" save --format docker-archive -o "$save" "$tag" 2>/dev/null || "$engine" save -o "$save" "$tag"
-  echo "saved $tag to $save"
-fi
+[ -z "$save" ] || lb_image_save "$engine" "$tag" "$save"

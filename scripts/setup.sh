@@ -12,6 +12,7 @@ packages=(
   catch2 libinsighttoolkit5-dev                        # ITK: .mha/.mhd/.nrrd/.nhdr (full build); tests: Catch2, a NIfTI cross-check
   podman runc busybox-static                           # container contestants and their tests
   bubblewrap                                           # the sandbox of command contestants (bwrap)
+  slurmctld slurmd slurm-client munge                  # tests: a one-node Slurm cluster (run --backend slurm)
   time                                                 # /usr/bin/time in benchmarks/baseline-speed.sh
   python3-jsonschema                                   # tests: an independent JSON Schema validator
   chromium                                             # rendering checks of the HTML leaderboard

@@ -253,6 +253,192 @@
     };
   }
 
+  // ---- ranking analysis: methods, significance, blob, Kendall's tau, intervals, podium ----
+  var rk = data.ranking;
+  function metricLabel(name) {
+    var m = rk.metrics.filter(function (x) { return x.name === name; })[0];
+    return m ? m.label : name;
+  }
+  var lowerIsBetter = { time_s: true, gpu_auc_mib_s: true };
+
+  function methodsPlot() {
+    // One label per place at the last method: teams sharing it are named together instead of on top of each other.
+    var last = rk.methods[rk.methods.length - 1], byPlace = {};
+    rk.places.forEach(function (r) {
+      if (r.method === last) (byPlace[r.place] = byPlace[r.place] || []).push(r.team);
+    });
+    var lastLabels = Object.keys(byPlace).map(function (p) {
+      return { method: last, place: Number(p), label: byPlace[p].join(', ') };
+    });
+    return {
+      $schema: schema, config: config, width: 'container', height: Math.max(160, 34 * teamNames.length),
+      data: { values: rk.places },
+      encoding: {
+        x: { field: 'method', type: 'ordinal', sort: rk.methods, title: null,
+             axis: { labelAngle: 0, labelLimit: 200, labelFontWeight: 600 } },
+        y: { field: 'place', type: 'quantitative', title: 'Place', scale: { reverse: true, domain: [1, teamNames.length], nice: false },
+             axis: { tickMinStep: 1, format: 'd' } },
+        color: colour,
+        detail: { field: 'team' }
+      },
+      layer: [
+        { mark: { type: 'line', strokeWidth: 2, opacity: 0.8 } },
+        { mark: { type: 'point', filled: true, size: 80 },
+          encoding: { tooltip: [ { field: 'team', title: 'Team' }, { field: 'method', title: 'Method' },
+                                 { field: 'place', title: 'Place' } ] } },
+        { mark: { type: 'text', align: 'left', dx: 8, fontSize: 11, fontWeight: 600, color: '#334155' },
+          data: { values: lastLabels },
+          encoding: { text: { field: 'label' }, color: { value: '#334155' }, detail: null } }
+      ]
+    };
+  }
+
+  function significanceMap(metric) {
+    var rows = rk.significance.filter(function (r) { return r.metric === metric; }).map(function (r) {
+      return { a: r.a, b: r.b, p: r.p, p_adjusted: r.p_adjusted,
+               result: r.significant ? 'better' : 'not significantly better' };
+    });
+    var side = Math.max(24, Math.min(48, 360 / Math.max(1, teamNames.length)));
+    return {
+      $schema: schema, config: config, width: side * teamNames.length, height: side * teamNames.length,
+      data: { values: rows },
+      mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 1 },
+      encoding: {
+        y: { field: 'a', type: 'nominal', sort: teamNames, title: 'Team (row) ...', axis: { labelFontWeight: 600 } },
+        x: { field: 'b', type: 'nominal', sort: teamNames, title: '... better than team (column)', axis: { labelAngle: -40 } },
+        color: { field: 'result', type: 'nominal', title: null,
+                 scale: { domain: ['better', 'not significantly better'], range: ['#2b6cb0', '#e8edf4'] },
+                 legend: { orient: 'bottom' } },
+        tooltip: [ { field: 'a', title: 'Team' }, { field: 'b', title: 'Against' },
+                   { field: 'p', title: 'p', format: '.4g' }, { field: 'p_adjusted', title: 'p adjusted', format: '.4g' },
+                   { field: 'result', title: 'Result' } ]
+      }
+    };
+  }
+
+  function blob() {
+    return {
+      $schema: schema, config: config, width: 'container', height: Math.max(180, 34 * teamNames.length),
+      encoding: {
+        x: { field: 'team', type: 'nominal', sort: teamNames, title: null,
+             axis: { labelAngle: teamNames.length > 5 ? -40 : 0, labelFontWeight: 600 } }
+      },
+      layer: [
+        { data: { values: data.stability },
+          mark: { type: 'circle', opacity: 0.75 },
+          encoding: {
+            y: { field: 'place', type: 'quantitative', title: 'Place', scale: { reverse: true, domain: [1, teamNames.length], nice: false },
+                 axis: { tickMinStep: 1, format: 'd' } },
+            size: { field: 'fraction', type: 'quantitative', title: 'Share of draws', scale: { domain: [0, 1], range: [0, 900] },
+                    legend: { orient: 'bottom', format: '.0%' } },
+            color: colour,
+            tooltip: [ { field: 'team', title: 'Team' }, { field: 'place', title: 'Place' },
+                       { field: 'fraction', title: 'Share', format: '.1%' } ]
+          } },
+        { data: { values: rk.placeSummary },
+          mark: { type: 'rule', color: '#172033', strokeWidth: 1.5 },
+          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+        { data: { values: rk.placeSummary },
+          mark: { type: 'point', shape: 'diamond', filled: true, color: '#172033', size: 60 },
+          encoding: { y: { field: 'median', type: 'quantitative' },
+                      tooltip: [ { field: 'team', title: 'Team' }, { field: 'median', title: 'Median place' },
+                                 { field: 'lo', title: '2.5%' }, { field: 'hi', title: '97.5%' } ] } }
+      ]
+    };
+  }
+
+  function tauHistogram() {
+    var rows = rk.tau.values.map(function (v) { return { tau: v }; });
+    return {
+      $schema: schema, config: config, width: 'container', height: 200,
+      layer: [
+        { data: { values: rows },
+          mark: { type: 'bar', color: '#4e79a7', cornerRadiusEnd: 1 },
+          encoding: {
+            x: { field: 'tau', type: 'quantitative', bin: { extent: [-1, 1], step: 0.05 }, title: "Kendall's tau-b",
+                 scale: { domain: [-1, 1] } },
+            y: { aggregate: 'count', type: 'quantitative', title: 'Draws' },
+            tooltip: [ { aggregate: 'count', title: 'Draws' } ]
+          } },
+        { data: { values: [ { v: rk.tau.median, what: 'median' } ] },
+          mark: { type: 'rule', color: '#172033', strokeWidth: 2, strokeDash: [4, 3] },
+          encoding: { x: { field: 'v', type: 'quantitative' },
+                      tooltip: [ { field: 'what', title: '' }, { field: 'v', title: 'tau', format: '.3f' } ] } }
+      ]
+    };
+  }
+
+  function meanInterval(metric) {
+    var rows = rk.intervals.filter(function (r) { return r.metric === metric; });
+    var unit = metric === 'time_s' || metric === 'gpu_auc_mib_s';
+    return {
+      $schema: schema, config: config, width: 'container', height: rowHeight * teamNames.length,
+      data: { values: rows },
+      encoding: {
+        y: { field: 'team', type: 'nominal', sort: teamNames, title: null, axis: { labelFontWeight: 600 } },
+        color: colour
+      },
+      layer: [
+        { mark: { type: 'rule', strokeWidth: 2.5 },
+          encoding: { x: { field: 'lo', type: 'quantitative', title: 'Mean ' + metricLabel(metric) +
+                           (lowerIsBetter[metric] ? ' (less is better)' : ''), scale: { zero: !!unit } },
+                      x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 90, stroke: '#ffffff', strokeWidth: 1 },
+          encoding: { x: { field: 'mean', type: 'quantitative' },
+                      tooltip: [ { field: 'team', title: 'Team' }, { field: 'mean', title: 'Mean', format: '.4g' },
+                                 { field: 'lo', title: '2.5%', format: '.4g' }, { field: 'hi', title: '97.5%', format: '.4g' } ] } }
+      ]
+    };
+  }
+
+  function gapInterval(metric) {
+    var rows = rk.intervals.filter(function (r) { return r.metric === metric && r.next !== undefined; })
+      .map(function (r) { return Object.assign({ pair: r.team + ' – ' + r.next }, r); });
+    var pairs = rows.map(function (r) { return r.pair; });
+    return {
+      $schema: schema, config: config, width: 'container', height: rowHeight * Math.max(1, rows.length),
+      layer: [
+        { data: { values: [ { zero: 0 } ] }, mark: { type: 'rule', color: '#9aa3b2', strokeDash: [4, 3] },
+          encoding: { x: { field: 'zero', type: 'quantitative' } } },
+        { data: { values: rows }, mark: { type: 'rule', strokeWidth: 2.5 },
+          encoding: { y: { field: 'pair', type: 'nominal', sort: pairs, title: null },
+                      x: { field: 'gap_lo', type: 'quantitative', title: metricLabel(metric) + ': mean minus the next team\'s' },
+                      x2: { field: 'gap_hi' }, color: colour } },
+        { data: { values: rows }, mark: { type: 'point', filled: true, size: 90, stroke: '#ffffff', strokeWidth: 1 },
+          encoding: { y: { field: 'pair', type: 'nominal', sort: pairs }, x: { field: 'gap', type: 'quantitative' }, color: colour,
+                      tooltip: [ { field: 'pair', title: 'Teams' }, { field: 'gap', title: 'Gap', format: '.4g' },
+                                 { field: 'gap_lo', title: '2.5%', format: '.4g' }, { field: 'gap_hi', title: '97.5%', format: '.4g' } ] } }
+      ]
+    };
+  }
+
+  function podium() {
+    // Each team sits at its own offset inside the column of the place it took on the case.
+    var n = teamNames.length, width = 0.8 / n;
+    var rows = rk.podium.map(function (r) {
+      return { case: r.case, team: r.team, value: r.value, rank: r.rank,
+               x: r.rank + (teamNames.indexOf(r.team) - (n - 1) / 2) * width };
+    });
+    var ticks = teamNames.map(function (_, i) { return i + 1; });
+    return {
+      $schema: schema, config: config, width: 'container', height: 260,
+      data: { values: rows },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: 'Place on the case', scale: { domain: [0.5, n + 0.5], nice: false },
+             axis: { values: ticks, format: 'd', grid: false } },
+        y: { field: 'value', type: 'quantitative', title: rk.podiumMetric }
+      },
+      layer: [
+        { mark: { type: 'line', color: '#9aa3b2', strokeWidth: 0.8, opacity: 0.5 },
+          encoding: { detail: { field: 'case' }, order: { field: 'x', type: 'quantitative' } } },
+        { mark: { type: 'point', filled: true, size: 30, opacity: 0.85 },
+          encoding: { color: colour,
+                      tooltip: [ { field: 'team', title: 'Team' }, { field: 'case', title: 'Case' },
+                                 { field: 'value', title: rk.podiumMetric, format: '.4g' }, { field: 'rank', title: 'Place on the case' } ] } }
+      ]
+    };
+  }
+
   var builders = {
     'dsc-box': function () { return distribution('dsc', 'DSC'); },
     'nsd-box': function () { return distribution('nsd', 'NSD'); },
@@ -263,7 +449,14 @@
     'stability': stability,
     'gpu-series': function (el) { return gpuSeries(el.getAttribute('data-team')); },
     'lesion-sensitivity': lesionSensitivity,
-    'lesion-healthy': lesionHealthy
+    'lesion-healthy': lesionHealthy,
+    'methods': methodsPlot,
+    'significance': function (el) { return significanceMap(el.getAttribute('data-metric')); },
+    'blob': blob,
+    'tau': tauHistogram,
+    'mean-ci': function (el) { return meanInterval(el.getAttribute('data-metric')); },
+    'gap-ci': function (el) { return gapInterval(el.getAttribute('data-metric')); },
+    'podium': podium
   };
 
   var options = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } };

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "baseline/phantom.h"
+#include "phantom/phantom.h"
 #include "runner/container_launcher.h"
 #include "tests/support/test_support.h"
 
@@ -15,10 +15,10 @@ using lb::test::shell_quote;
 TEST_CASE("the contestant image follows the FLARE contract and predicts like the binary") {
   LB_REQUIRE_PODMAN();
   lb::test::TempDir dir("bl-image");
-  lb::baseline::PhantomOptions o;
+  lb::phantom::PhantomOptions o;
   o.matrix = 64;
   std::ostringstream log;
-  lb::baseline::write_phantom_set(dir.path().string(), 2, 31, o, log);
+  lb::phantom::write_phantom_set(dir.path().string(), 2, 31, o, log);
 
   const std::string tag = "lesionbench-baseline-test:" + dir.path().filename().string();
   const auto build = lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +

@@ -6,10 +6,11 @@
 #include <random>
 
 #include "baseline/features.h"
-#include "baseline/filters.h"
-#include "baseline/resample.h"
+#include "imaging/filters.h"
+#include "imaging/resample.h"
 
 using namespace lb::baseline;
+using namespace lb::imaging;
 
 namespace {
 

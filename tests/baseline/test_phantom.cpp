@@ -6,10 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "baseline/phantom.h"
+#include "phantom/phantom.h"
 #include "tests/support/test_support.h"
 
-using namespace lb::baseline;
+using namespace lb::phantom;
 namespace fs = std::filesystem;
 
 namespace {

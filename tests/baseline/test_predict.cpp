@@ -7,12 +7,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "baseline/phantom.h"
+#include "phantom/phantom.h"
 #include "baseline/segmenter.h"
 #include "baseline/train.h"
 #include "tests/support/test_support.h"
 
 using namespace lb::baseline;
+using namespace lb::imaging;
+using namespace lb::phantom;
 namespace fs = std::filesystem;
 using lb::test::shell_quote;
 

@@ -75,7 +75,7 @@ TEST_CASE("report on three teams writes the leaderboard, the official CSVs and t
   CHECK_FALSE(fs::exists(fs::path(f->charlie) / "scores.json"));
 
   const json board = json::parse(read_text(out + "/leaderboard.json"));
-  CHECK(board["schema_version"] == "1.0");
+  CHECK(board["schema_version"] == "1.1");
   REQUIRE(board["teams"].size() == 3);
   CHECK(board["cases"].size() == f->cases.size());
   std::map<std::string, json> team;
@@ -112,6 +112,31 @@ TEST_CASE("report on three teams writes the leaderboard, the official CSVs and t
   int total = 0;
   for (int c : team["alpha"]["stability"]["place_counts"]) total += c;
   CHECK(total == 1000);
+  // Every ranking method's places, test-then-rank's tests, Kendall's tau and the intervals.
+  const json& ranking = board["ranking"];
+  CHECK(ranking["method"] == "rank-then-aggregate");
+  for (const char* m : {"rank-then-aggregate", "aggregate-then-rank:mean", "aggregate-then-rank:median", "test-then-rank"}) {
+    INFO(m);
+    REQUIRE(ranking["methods"].contains(m));
+    CHECK(ranking["methods"][m].size() == 3);
+  }
+  CHECK(ranking["methods"]["rank-then-aggregate"]["alpha"] == 1);
+  CHECK(ranking["methods"]["aggregate-then-rank:mean"]["alpha"] == team["alpha"]["ranks"]["mean_based"]["place"]);
+  CHECK(ranking["significance"].size() == 2 * 3 * 2);  // 2 metrics x 6 ordered pairs
+  for (const auto& s : ranking["significance"]) {
+    CHECK(s["p_adjusted"] == s["p"]);  // --p-adjust none
+    CHECK(s["significant"] == (s["p"].get<double>() <= 0.05));
+  }
+  const auto& tau = board["stability"]["kendall_tau"];
+  REQUIRE(tau.is_object());
+  CHECK_FALSE(ranking.contains("kendall_tau"));
+  CHECK(tau["q025"].get<double>() <= tau["median"].get<double>());
+  CHECK(tau["n"].get<int>() + tau["undefined"].get<int>() == 1000);
+  const json& ci = team["alpha"]["stability"]["mean_ci95"]["dsc"];
+  CHECK(ci["q025"].get<double>() <= team["alpha"]["dsc"]["mean"].get<double>());
+  CHECK(ci["q975"].get<double>() >= team["alpha"]["dsc"]["mean"].get<double>());
+  CHECK(board["teams"][2]["stability"]["gap_to_next_ci95"]["dsc"].is_null());
+  CHECK(board["teams"][0]["stability"]["gap_to_next_ci95"]["nsd"].is_object());
 
   const std::string why = schema_validator_missing();
   if (why.empty()) {
@@ -177,7 +202,13 @@ TEST_CASE("leaderboard.html renders in headless Chromium: one row per team, char
   CHECK(dom.err.find("Uncaught") == std::string::npos);
   // Every chart panel was drawn, as SVG with marks in it.
   const size_t charts = count(d, " data-chart=\"");
-  CHECK(charts == 9);  // stability, 2 distributions, 2 accuracy plots, 2 GPU series (alpha, bravo), lesions x2
+  // stability, blob, Kendall's tau, 2 distributions, 2 accuracy plots, 2 GPU series (alpha, bravo), lesions x2,
+  // methods, 2 significance maps, podium, 2 mean and 2 gap intervals (DSC, NSD)
+  CHECK(charts == 19);
+  for (const char* kind : {"methods", "significance", "blob", "tau", "podium", "mean-ci", "gap-ci"}) {
+    INFO(kind);
+    CHECK(count(d, std::string("data-chart=\"") + kind + "\"") >= 1);
+  }
   CHECK(attribute(d, "data-charts-rendered") == std::to_string(charts));
   CHECK(count(d, "data-rendered=\"true\"") == charts);
   CHECK(count(d, "<svg") >= charts);
@@ -221,6 +252,53 @@ TEST_CASE("report without the charting library still writes a page that says why
   }
 }
 
+TEST_CASE("report --ranking test-then-rank --p-adjust holm orders the table by that method and says so") {
+  TempDir dir("report-ttr");
+  const auto f = make_report_fixture(dir);
+  if (!f) {
+    LB_SKIP("../shared/data/sts-ct is absent");
+  }
+  const std::string out = dir / "report";
+  const auto r = run_cli("report " + q(f->alpha) + " " + q(f->bravo) + " " + q(f->charlie) + " --out " + q(out) +
+                         " --gt " + q(f->gt_dir) + " --pictures 0 --ranking test-then-rank --p-adjust holm --alpha 0.1"
+                         " --bootstrap 200");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("ranked by test-then-rank (one-sided Wilcoxon, alpha 0.1, p adjustment holm)") != std::string::npos);
+  const json board = json::parse(read_text(out + "/leaderboard.json"));
+  const json& ranking = board["ranking"];
+  CHECK(ranking["method"] == "test-then-rank");
+  CHECK(ranking["p_adjust"] == "holm");
+  CHECK(ranking["alpha"] == 0.1);
+  // The table follows test-then-rank's places, which equal the teams' test_then_rank placing.
+  int previous = 0;
+  for (const auto& t : board["teams"]) {
+    const int place = ranking["methods"]["test-then-rank"][t["name"].get<std::string>()];
+    CHECK(place == t["ranks"]["test_then_rank"]["place"]);
+    CHECK(place >= previous);
+    previous = place;
+    int total = 0;
+    for (int c : t["stability"]["place_counts"]) total += c;
+    CHECK(total == 200);
+  }
+  // Holm: per metric, the smallest p of the 6 ordered pairs is multiplied by 6; every adjusted p >= its p.
+  for (const std::string metric : {"dsc", "nsd"}) {
+    double smallest = 1, smallest_adjusted = 1;
+    for (const auto& s : ranking["significance"]) {
+      if (s["metric"] != metric) continue;
+      CHECK(s["p_adjusted"].get<double>() >= s["p"].get<double>());
+      CHECK(s["significant"] == (s["p_adjusted"].get<double>() <= 0.1));
+      if (s["p"].get<double>() < smallest) smallest = s["p"], smallest_adjusted = s["p_adjusted"];
+    }
+    CHECK(smallest_adjusted == Approx(std::min(1.0, 6 * smallest)));
+  }
+  if (schema_validator_missing().empty()) {
+    const auto v = validate_json("leaderboard.schema.json", {out + "/leaderboard.json"});
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
+  }
+}
+
 TEST_CASE("report refuses unusable input with exit code 2 and a message naming the problem") {
   TempDir dir("report-bad");
   const auto f = make_report_fixture(dir, 2);
@@ -257,6 +335,15 @@ TEST_CASE("report refuses unusable input with exit code 2 and a message naming t
   r = run_cli("report " + q(f->alpha) + " --out " + q(out) + " --weights dsc=1,speed=2");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("speed") != std::string::npos);
+  r = run_cli("report " + q(f->alpha) + " --out " + q(out) + " --ranking rank_then_aggregate");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--ranking") != std::string::npos);
+  r = run_cli("report " + q(f->alpha) + " --out " + q(out) + " --alpha 1.5");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--alpha") != std::string::npos);
+  r = run_cli("report " + q(f->alpha) + " --out " + q(out) + " --p-adjust bonferroni");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--p-adjust") != std::string::npos);
   r = run_cli("report " + q(f->alpha));
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--out") != std::string::npos);

@@ -1,11 +1,11 @@
-#include "cli/args.h"
+#include "args/args.h"
 
 #include <charconv>
 #include <cmath>
 #include <iostream>
 #include <sstream>
 
-namespace lb::cli {
+namespace lb::args {
 
 Args::Args(std::string command, std::string synopsis, std::string description)
     : command_(std::move(command)), synopsis_(std::move(synopsis)), description_(std::move(description)) {}
@@ -188,4 +188,4 @@ std::string Args::help() const {
   return s.str();
 }
 
-}  // namespace lb::cli
+}  // namespace lb::args

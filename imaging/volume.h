@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace lb::baseline {
+namespace lb::imaging {
 
 struct Grid {
   std::array<int64_t, 3> dims{};
@@ -35,4 +35,4 @@ struct Volume {
 using VolumeF = Volume<float>;
 using VolumeU8 = Volume<uint8_t>;
 
-}  // namespace lb::baseline
+}  // namespace lb::imaging

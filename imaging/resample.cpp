@@ -1,4 +1,4 @@
-#include "baseline/resample.h"
+#include "imaging/resample.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-namespace lb::baseline {
+namespace lb::imaging {
 
 Factors working_factors(const std::array<double, 3>& native_spacing_mm, const std::array<double, 3>& target_mm) {
   Factors f{};
@@ -160,4 +160,4 @@ void upsample_threshold(const VolumeF& work, const Factors& f, const Grid& nativ
   });
 }
 
-}  // namespace lb::baseline
+}  // namespace lb::imaging

@@ -3,9 +3,9 @@
 // gradient magnitude, Laplacian, and the exact Euclidean distance to a mask. Parallel over slices (TBB).
 #include <vector>
 
-#include "baseline/volume.h"
+#include "imaging/volume.h"
 
-namespace lb::baseline {
+namespace lb::imaging {
 
 // Sampled Gaussian exp(-x²/2σ²) at integer offsets -r..r with r = ceil(3σ), normalised to sum 1.
 // σ below 0.05 voxels gives the identity kernel {1}.
@@ -46,4 +46,4 @@ std::array<double, 3> symmetric_eigenvalues(double a00, double a11, double a22, 
 // (Felzenszwalb & Huttenlocher 2012) with spacing² as the axis weight.
 VolumeF distance_mm(const VolumeU8& mask, float cap_mm);
 
-}  // namespace lb::baseline
+}  // namespace lb::imaging

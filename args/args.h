@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace lb::cli {
+namespace lb::args {
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -55,4 +55,4 @@ class Args {
   size_t pos_min_ = 0, pos_max_ = 0;
 };
 
-}  // namespace lb::cli
+}  // namespace lb::args

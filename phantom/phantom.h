@@ -19,7 +19,7 @@
 
 #include "metrics/nifti.h"
 
-namespace lb::baseline {
+namespace lb::phantom {
 
 struct PhantomOptions {
   int matrix = 192;             // in-plane voxels per axis (spacing follows from the field of view)
@@ -49,4 +49,4 @@ Phantom make_phantom(uint64_t seed, int index, const PhantomOptions& options);
 void write_phantom_set(const std::string& out_dir, int cases, uint64_t seed, const PhantomOptions& options,
                        std::ostream& log);
 
-}  // namespace lb::baseline
+}  // namespace lb::phantom

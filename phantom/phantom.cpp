@@ -1,4 +1,4 @@
-#include "baseline/phantom.h"
+#include "phantom/phantom.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -11,9 +11,11 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
-#include "baseline/filters.h"
+#include "imaging/filters.h"
 
-namespace lb::baseline {
+namespace lb::phantom {
+
+using namespace lb::imaging;
 
 namespace {
 
@@ -434,4 +436,4 @@ void write_phantom_set(const std::string& out_dir, int cases, uint64_t seed, con
   std::ofstream(fs::path(out_dir) / "phantoms.json") << doc.dump(2) << "\n";
 }
 
-}  // namespace lb::baseline
+}  // namespace lb::phantom

@@ -5,9 +5,9 @@
 #include <array>
 #include <cstdint>
 
-#include "baseline/volume.h"
+#include "imaging/volume.h"
 
-namespace lb::baseline {
+namespace lb::imaging {
 
 using Factors = std::array<int, 3>;
 
@@ -28,4 +28,4 @@ VolumeF upsample_linear(const VolumeF& coarse, const Factors& f, const Grid& fin
 // block centres); writes out[i] = 1 where the value >= threshold, else 0.
 void upsample_threshold(const VolumeF& work, const Factors& f, const Grid& native, float threshold, uint8_t* out);
 
-}  // namespace lb::baseline
+}  // namespace lb::imaging

@@ -1,6 +1,6 @@
-#include "baseline/filters.h"
+#include "imaging/filters.h"
 
-#include "baseline/resample.h"
+#include "imaging/resample.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <limits>
 
-namespace lb::baseline {
+namespace lb::imaging {
 
 std::vector<float> gaussian_kernel(double sigma_voxels) {
   if (!(sigma_voxels >= 0.05)) return {1.0f};
@@ -275,4 +275,4 @@ VolumeF distance_mm(const VolumeU8& mask, float cap_mm) {
   return out;
 }
 
-}  // namespace lb::baseline
+}  // namespace lb::imaging
