@@ -361,7 +361,8 @@ TEST_CASE("run: slot options that contradict each other are usage errors", "[cli
   };
   for (const Bad& b : {Bad{"--gpus 0 --gpu 0", "--gpu gives one GPU"}, Bad{"--gpus 0,1 --parallel 2", "exclude each other"},
                        Bad{"--parallel 0", "at least 1"}, Bad{"--cpus-per-slot 2", "needs slots"},
-                       Bad{"--gpus 0,0", "twice"}, Bad{"--gpus zero", "list of GPU indices"}}) {
+                       Bad{"--gpus 0,0", "twice"}, Bad{"--gpus zero", "list of GPU indices"},
+                       Bad{"--parallel 2 --backend slurm", "exclude --backend slurm"}}) {
     const auto r = run_cli(base + b.args);
     INFO(b.args << ": " << r.err);
     CHECK(r.exit_code == 2);
