@@ -9,7 +9,9 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "args/args.h"
@@ -21,7 +23,9 @@
 #include "runner/journal.h"
 #include "runner/nvml.h"
 #include "runner/sandbox.h"
+#include "runner/proc.h"
 #include "runner/scheduler.h"
+#include "runner/slots.h"
 #include "runner/slurm.h"
 
 namespace fs = std::filesystem;
@@ -115,11 +119,14 @@ GpuChoice resolve_gpu(const std::string& gpu, const Nvml& nvml) {
   return {idx, text};
 }
 
-void print_record(const RunRecord& r, size_t index, size_t total, bool quiet) {
+// Teams of a manifest run side by side over slots: one line at a time on the terminal.
+std::mutex g_out_mu;
+
+void print_record(const RunRecord& r, size_t index, size_t total, bool quiet, const std::string& prefix) {
   if (quiet && r.status == RunStatus::ok) return;
   const int width = static_cast<int>(std::to_string(total).size());
   std::ostringstream line;
-  line << "[" << std::setw(width) << index + 1 << "/" << total << "] " << std::left << std::setw(22) << r.case_name << " "
+  line << prefix << "[" << std::setw(width) << index + 1 << "/" << total << "] " << std::left << std::setw(22) << r.case_name << " "
        << std::setw(13) << status_name(r.status) << std::right << std::setw(9) << (fixed(r.wall_s, 1) + " s");
   if (r.gpu.available && r.gpu.device_max_mib) {
     line << "  GPU " << mib_text(*r.gpu.device_max_mib);
@@ -127,10 +134,34 @@ void print_record(const RunRecord& r, size_t index, size_t total, bool quiet) {
   }
   if (r.cpu.max_pct) line << "  CPU " << fixed(*r.cpu.max_pct, 0) << "%";
   if (r.ram.max_mib) line << "  RSS " << mib_text(*r.ram.max_mib);
-  std::cout << line.str() << "\n";
-  if (r.status != RunStatus::ok && !r.message.empty()) std::cout << "      " << r.message << "\n";
-  for (const auto& n : r.notes) std::cout << "      note: " << n << "\n";
+  if (r.placement && r.placement->slots > 1) {
+    line << "  slot " << r.placement->slot;
+    if (r.gpu.index) line << " (GPU " << *r.gpu.index << ")";
+  }
+  line << "\n";
+  if (r.status != RunStatus::ok && !r.message.empty()) line << "      " << r.message << "\n";
+  for (const auto& n : r.notes) line << "      note: " << n << "\n";
+  std::lock_guard<std::mutex> lock(g_out_mu);
+  std::cout << line.str();
   std::cout.flush();
+}
+
+// "28g", "512m", "1024k", "2147483648" (bytes) as MiB, the way engines read -m; nullopt when unreadable.
+std::optional<double> size_mib(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  if (unit.empty() || unit == "b") return v / (1024.0 * 1024.0);
+  if (unit == "k" || unit == "K") return v / 1024.0;
+  if (unit == "m" || unit == "M") return v;
+  if (unit == "g" || unit == "G") return v * 1024.0;
+  return std::nullopt;
 }
 
 struct Options {
@@ -149,7 +180,10 @@ struct Options {
   int max_output_files = 10000;
   bool force = false;
   int log_cap_kib = 1024;
-  std::string gpu = "auto";
+  std::string gpu;             // empty: not given (auto)
+  std::string gpus;            // --gpus: one slot per GPU
+  int parallel = 0;            // --parallel: slots without GPU; 0: not given
+  int cpus_per_slot = 0;       // --cpus-per-slot; 0: an even split
   std::string sign_key_file;  // --sign-key
   // --backend slurm (cli/slurm_run.h)
   std::string backend = "local";
@@ -210,6 +244,15 @@ int cmd_run(int argc, char** argv) {
       .flag("--batch", "one launch for all cases (faster local validation; timed as a whole)", &o.batch)
       .option("--timeout-s", "S", "time limit per case, the whole tree killed after it (default 600; 0: none)", &o.timeout_s)
       .option("--gpu", "auto|none|N", "GPU to give and to measure (default auto: 0 when NVML finds one)", &o.gpu)
+      .option("--gpus", "all|0,1,..", "one slot per GPU (NVML indices or UUIDs), a launch on each at once; with a "
+                                      "manifest, the teams' cases share the slots (excludes --gpu)",
+              &o.gpus)
+      .option("--parallel", "N", "N slots without a GPU: N launches at once (CPU contestants); --parallel 1 or none "
+                                 "for official timings",
+              &o.parallel)
+      .option("--cpus-per-slot", "N", "CPUs of each slot: affinity for commands, --cpuset-cpus for containers "
+                                      "(default an even split of the CPUs lesionbench may use)",
+              &o.cpus_per_slot)
       .option("--sample-ms", "MS", "sampling interval (default 100, FLARE's)", &o.sample_ms)
       .option("--memory-limit-mib", "MIB", "kill a command whose processes' resident memory exceeds this (status oom)",
               &o.memory_limit_mib)
@@ -252,7 +295,8 @@ int cmd_run(int argc, char** argv) {
           "  lesionbench run --cases imagesTs/ --out runs/baseline --command 'lesionbench-baseline predict --input "
           "{inputs} --output {outputs}'\n"
           "  lesionbench run --cases imagesTs/ --out runs/team-a --image-archive team-a.tar.gz --gpu 0\n"
-          "  lesionbench run --cases imagesTs/ --out runs/ --manifest contestants.json --resume\n\n"
+          "  lesionbench run --cases imagesTs/ --out runs/ --manifest contestants.json --resume\n"
+          "  lesionbench run --cases imagesTs/ --out runs/ --manifest contestants.json --gpus all\n\n"
           "Exit codes: 0 the run completed (failed cases are recorded with their status), 2 it could not start,\n"
           "3 the disk is full (the case in flight was not recorded; free space and continue with --resume),\n"
           "130 interrupted (the journal holds every finished case; continue with --resume).");
@@ -268,11 +312,22 @@ int cmd_run(int argc, char** argv) {
   if (o.max_output_mib < 0) throw UsageError("--max-output-mib must be >= 0");
   if (o.max_output_files < 0) throw UsageError("--max-output-files must be >= 0");
   if (o.keep_rejected_mib < 0) throw UsageError("--keep-rejected-mib must be >= 0");
+  if (!o.gpus.empty() && args.given("--parallel"))
+    throw UsageError("--gpus and --parallel exclude each other: --gpus makes one slot per GPU, --parallel N slots "
+                     "without a GPU");
+  if ((!o.gpus.empty() || args.given("--parallel")) && args.given("--gpu"))
+    throw UsageError("--gpu gives one GPU to one launch at a time; with slots use --gpus 0,1,... (or --gpus N for "
+                     "one slot on GPU N)");
+  if (args.given("--parallel") && o.parallel < 1) throw UsageError("--parallel must be at least 1");
+  if (args.given("--cpus-per-slot") && o.cpus_per_slot < 1) throw UsageError("--cpus-per-slot must be at least 1");
   if (o.backend != "slurm" && (!o.slurm_args.empty() || args.given("--cases-per-task") || args.given("--max-running") || o.no_wait))
     throw UsageError("--slurm-arg, --cases-per-task, --max-running and --no-wait need --backend slurm");
   if (o.backend == "slurm" && o.batch) throw UsageError("--batch and --backend slurm exclude each other (each task runs its cases one by one)");
   if (o.cases_per_task < 1) throw UsageError("--cases-per-task must be at least 1");
   if (o.max_running < 0) throw UsageError("--max-running must be >= 0");
+  if (o.backend == "slurm" && (!o.gpus.empty() || args.given("--parallel") || args.given("--cpus-per-slot")))
+    throw UsageError("--gpus, --parallel and --cpus-per-slot exclude --backend slurm: Slurm gives each task its GPU "
+                     "(--slurm-arg=--gres=gpu:1)");
   const bool single = !o.command.empty() || !o.image.empty() || !o.image_archive.empty();
   if (o.manifest.empty() && !single) throw UsageError("give a contestant: --command, --image or --image-archive, or --manifest");
   if (!o.manifest.empty() && single) throw UsageError("--manifest replaces --command/--image; give one or the other");
@@ -312,9 +367,10 @@ int cmd_run(int argc, char** argv) {
   }
 
   std::vector<ContestantSpec> contestants;
+  ManifestSlots manifest_slots;
   try {
     if (!o.manifest.empty()) {
-      contestants = read_manifest(o.manifest, defaults);
+      contestants = read_manifest(o.manifest, defaults, &manifest_slots);
     } else {
       ContestantSpec s = defaults;
       s.is_container = o.command.empty();
@@ -394,6 +450,65 @@ int cmd_run(int argc, char** argv) {
   }
 
   const auto nvml = Nvml::load();
+
+  // Slots (runner/slots.h): the command line's --gpus/--parallel, else the manifest's.
+  std::string gpus_text = o.gpus;
+  int parallel = o.parallel;
+  int cpus_per_slot = o.cpus_per_slot;
+  if (o.gpus.empty() && !args.given("--parallel")) {
+    gpus_text = manifest_slots.gpus.value_or("");
+    parallel = manifest_slots.parallel.value_or(0);
+  }
+  if (!args.given("--cpus-per-slot")) cpus_per_slot = manifest_slots.cpus_per_slot.value_or(0);
+  // Under Slurm each task runs its shard on the GPU Slurm gave it: the manifest's slots are for local runs.
+  if (o.backend == "slurm" || task) {
+    gpus_text.clear();
+    parallel = 0;
+  }
+  std::shared_ptr<SlotPool> pool;
+  if (!gpus_text.empty() || parallel > 0) {
+    if (args.given("--gpu"))
+      throw UsageError("--gpu gives one GPU to one launch at a time, but the manifest asks for slots (gpus/parallel)");
+    for (const auto& spec : contestants)
+      if (spec.gpu) {
+        std::cerr << "lesionbench run: " << spec.name << ": \"gpu\" in the manifest cannot be used with slots "
+                  << "(--gpus/--parallel): each launch gets its slot's GPU\n";
+        return 2;
+      }
+    std::vector<std::optional<int>> slot_gpus;
+    if (!gpus_text.empty()) {
+      std::string err;
+      const std::vector<int> list = parse_gpu_list(gpus_text, nvml.get(), &err);
+      if (!err.empty()) throw UsageError(err);
+      slot_gpus.assign(list.begin(), list.end());
+    } else {
+      slot_gpus.assign(static_cast<size_t>(parallel), std::nullopt);
+    }
+    SlotPlan plan = plan_slots(slot_gpus, cpus_per_slot, allowed_cpus());
+    for (auto& sl : plan.slots) {
+      GpuDeviceInfo info;
+      if (sl.gpu_index && nvml->available() && nvml->device_info(*sl.gpu_index, &info)) sl.gpu_uuid = info.uuid;
+    }
+    for (const auto& w : plan.warnings) std::cerr << "lesionbench run: warning: " << w << "\n";
+    std::cout << "slots: " << plan.slots.size() << " (";
+    for (const auto& sl : plan.slots) {
+      std::cout << (sl.index ? "; " : "") << sl.index << ": ";
+      if (sl.gpu_index) std::cout << "GPU " << *sl.gpu_index << (sl.gpu_uuid.empty() ? "" : " " + sl.gpu_uuid) << ", ";
+      std::cout << "CPUs " << cpu_list_text(sl.cpus);
+    }
+    std::cout << ")";
+    if (!gpus_text.empty() && !nvml->available()) std::cout << "; GPU memory not measured: " << nvml->error();
+    std::cout << "\n";
+    pool = std::make_shared<SlotPool>(std::move(plan.slots));
+  } else if (args.given("--cpus-per-slot")) {
+    throw UsageError("--cpus-per-slot needs slots: --gpus or --parallel");
+  }
+  const size_t n_slots = pool ? pool->size() : 1;
+  proc::MemInfo meminfo;
+  const double ram_mib = proc::read_meminfo(&meminfo) ? meminfo.total_mib : 0;
+  // Each slot's share of the node's memory: the default limit per launch when several run at once.
+  const double share_mib = n_slots > 1 && ram_mib > 0 ? std::floor(ram_mib / static_cast<double>(n_slots)) : 0;
+
   const JournalMode mode = task || o.resume ? JournalMode::resume : (o.fresh ? JournalMode::start_over : JournalMode::fresh_only);
   install_stop_handler();
   const std::string version_text = std::string(lb::version()) + " (" + lb::git_commit() + ")";
@@ -427,11 +542,12 @@ int cmd_run(int argc, char** argv) {
     return submit_slurm(sub, g_stop);
   }
 
-  int exit_code = 0;
-  std::map<std::string, std::map<std::string, int>> table;  // contestant -> status -> count
-  for (const auto& spec : contestants) {
-    if (g_stop.load()) break;
-    if (task && spec.name != task->contestant) continue;
+  // One team: its result code (0, 2 setup, 3 disk full, 130 interrupted).
+  const bool side_by_side = pool && pool->size() > 1 && contestants.size() > 1;
+  auto run_team = [&](const ContestantSpec& given_spec) -> int {
+    ContestantSpec spec = given_spec;
+    std::ostringstream out;  // the team's lines, printed whole
+    if (task && spec.name != task->contestant) return 0;
     RunSettings st;
     st.team_dir = o.manifest.empty() ? fs::path(o.out_dir) : fs::path(o.out_dir) / spec.name;
     if (task) {
@@ -452,74 +568,142 @@ int cmd_run(int argc, char** argv) {
     st.max_output_files = static_cast<uint64_t>(o.max_output_files);
     st.keep_rejected_mib = o.keep_rejected_mib;
     st.force = o.force;
-    std::string gpu_flag = spec.gpu.value_or(o.gpu);
+    std::string gpu_flag = spec.gpu.value_or(o.gpu.empty() ? "auto" : o.gpu);
     // A Slurm task takes the GPU Slurm allocated to it, not the node's first.
     if (task && gpu_flag == "auto")
       if (const auto g = runner::slurm::allocated_gpu()) gpu_flag = std::to_string(*g);
-    const GpuChoice gpu = resolve_gpu(gpu_flag, *nvml);
+    const GpuChoice gpu = pool ? GpuChoice{std::nullopt, "per slot"} : resolve_gpu(gpu_flag, *nvml);
     st.gpu_index = gpu.index;
+    st.slots = pool;
+    // What defines the contestant is what was asked for, before the per-slot memory default below: a
+    // --resume with another number of slots is the same contestant.
+    st.header = contestant_header(spec, st);
+    std::vector<std::string> warnings;
+    if (share_mib > 0) {
+      const std::string why = " (the node's " + fixed(ram_mib, 0) + " MiB of RAM / " + std::to_string(n_slots) + " slots)";
+      if (spec.is_container) {
+        const bool default_memory = !args.given("--memory") && spec.container.memory == "28g";
+        const auto asked = size_mib(spec.container.memory);
+        if (default_memory && asked && *asked > share_mib) {
+          spec.container.memory = fixed(share_mib, 0) + "m";
+          warnings.push_back("container memory limit lowered to " + spec.container.memory + why);
+        } else if (asked && *asked * static_cast<double>(n_slots) > ram_mib) {
+          warnings.push_back("memory limit " + spec.container.memory + " × " + std::to_string(n_slots) +
+                             " slots exceeds the node's " + fixed(ram_mib, 0) + " MiB of RAM");
+        }
+      } else if (st.memory_limit_mib <= 0) {
+        st.memory_limit_mib = share_mib;
+      } else if (st.memory_limit_mib * static_cast<double>(n_slots) > ram_mib) {
+        warnings.push_back("--memory-limit-mib " + fixed(st.memory_limit_mib, 0) + " × " + std::to_string(n_slots) +
+                           " slots exceeds the node's " + fixed(ram_mib, 0) + " MiB of RAM");
+      }
+    }
 
     const std::string what = spec.is_container
                                  ? "container " + (spec.container.image.empty() ? spec.container.image_archive : spec.container.image)
                                  : "command " + spec.command.command;
-    std::cout << "== " << spec.name << ": " << what << "\n"
+    for (const auto& w : warnings) out << "lesionbench run: " << spec.name << ": warning: " << w << "\n";
+    out << "== " << spec.name << ": " << what << "\n"
               << "   " << cases.size() << " case(s) from " << o.cases_dir << " -> " << st.team_dir.string() << "; "
               << (st.batch ? "one launch for all cases" : "one launch per case") << ", time limit "
               << (st.timeout_s > 0 ? fixed(st.timeout_s, 0) + " s" : std::string("none"))
               << (st.batch ? " per case" : "") << ", GPU " << gpu.text << ", sampling every " << fixed(st.sample_ms, 0)
               << " ms";
-    if (st.memory_limit_mib > 0 && !spec.is_container) std::cout << ", memory limit " << fixed(st.memory_limit_mib, 0) << " MiB";
-    if (spec.is_container && !spec.container.memory.empty()) std::cout << ", memory limit " << spec.container.memory;
+    if (st.memory_limit_mib > 0 && !spec.is_container) out << ", memory limit " << fixed(st.memory_limit_mib, 0) << " MiB";
+    if (spec.is_container && !spec.container.memory.empty()) out << ", memory limit " << spec.container.memory;
+    if (pool) out << ", " << pool->size() << " slot(s)";
     if (!spec.is_container)
-      std::cout << (spec.command.sandbox == SandboxKind::bwrap ? ", sandbox bwrap"
+      out << (spec.command.sandbox == SandboxKind::bwrap ? ", sandbox bwrap"
                                                                : ", NO sandbox (--sandbox none: it sees what you see)");
-    std::cout << "\n";
-    std::cout.flush();
+    out << "\n";
+    {
+      std::lock_guard<std::mutex> lock(g_out_mu);
+      std::cout << out.str();
+      std::cout.flush();
+    }
+    out.str("");
 
-    st.header = contestant_header(spec, st);
     const auto launcher = make_launcher(spec);
     Scheduler scheduler(*launcher, st, nvml, &g_stop);
     RunCallbacks cb;
     const bool quiet = o.quiet;
-    cb.on_record = [quiet](const RunRecord& r, size_t i, size_t n) { print_record(r, i, n, quiet); };
+    const std::string prefix = side_by_side ? spec.name + " " : "";
+    cb.on_record = [quiet, prefix](const RunRecord& r, size_t i, size_t n) { print_record(r, i, n, quiet, prefix); };
     const auto t0 = std::chrono::steady_clock::now();
     RunSummary summary;
     try {
       summary = scheduler.run(cases, mode, cb);
     } catch (const SetupError& e) {
+      std::lock_guard<std::mutex> lock(g_out_mu);
       std::cerr << "lesionbench run: " << spec.name << ": " << e.what() << "\n";
-      exit_code = 2;
-      continue;
+      return 2;
     } catch (const DiskFull& e) {
+      std::lock_guard<std::mutex> lock(g_out_mu);
       // Nothing more can be written anywhere in this folder: stop the whole run, resumably.
       std::cerr << "lesionbench run: " << spec.name << ": " << e.what() << "\n"
                 << "lesionbench run: disk full: every case recorded so far is in " << (st.team_dir / "records.jsonl").string()
                 << "; the case in flight left nothing behind. Free space, then run again with --resume.\n";
+      g_stop.store(true);  // the other teams write to the same disk: stop them too
       return kExitDiskFull;
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& n : summary.notes) std::cout << "   note: " << n << "\n";
+    for (const auto& n : summary.notes) out << "   note: " << n << "\n";
     std::map<std::string, int> counts;
     for (const auto& r : summary.records) ++counts[status_name(r.status)];
-    table[spec.name] = counts;
-    std::cout << "   " << summary.records.size() << " case(s) run in " << duration_text(elapsed);
+    out << (side_by_side ? "== " + spec.name + ": " : "   ") << summary.records.size() << " case(s) run in " << duration_text(elapsed);
     if (!counts.empty()) {
-      std::cout << ":";
+      out << ":";
       bool first = true;
       for (RunStatus s : kAllRunStatuses) {
         auto it = counts.find(status_name(s));
         if (it == counts.end()) continue;
-        std::cout << (first ? " " : ", ") << it->first << " " << it->second;
+        out << (first ? " " : ", ") << it->first << " " << it->second;
         first = false;
       }
     }
-    if (summary.skipped) std::cout << "; " << summary.skipped << " already recorded (skipped)";
-    std::cout << "\n   wrote " << (st.team_dir / "records.jsonl").string() << ", efficiency.csv, predictions/\n";
-    if (summary.interrupted) {
-      std::cout << "   interrupted: the case in flight was not recorded; continue with --resume\n";
-      exit_code = 130;
-      break;
+    if (summary.skipped) out << "; " << summary.skipped << " already recorded (skipped)";
+    out << "\n   wrote " << (st.team_dir / "records.jsonl").string() << ", efficiency.csv, predictions/\n";
+    if (summary.interrupted) out << "   interrupted: the cases in flight were not recorded; continue with --resume\n";
+    {
+      std::lock_guard<std::mutex> lock(g_out_mu);
+      std::cout << out.str();
+      std::cout.flush();
     }
+    return summary.interrupted ? 130 : 0;
+  };
+
+  // Teams one after another; with several slots, as many teams side by side as there are slots, their
+  // cases sharing the pool (a finished slot takes the next launch of any of them), so that no slot idles
+  // while one team's last cases run. One team's failure does not stop the others.
+  std::vector<int> results(contestants.size(), 0);
+  std::mutex next_mu;
+  size_t next_team = 0;
+  auto team_worker = [&] {
+    for (;;) {
+      size_t i = 0;
+      {
+        std::lock_guard<std::mutex> lock(next_mu);
+        if (g_stop.load() || next_team >= contestants.size()) return;
+        i = next_team++;
+      }
+      results[i] = run_team(contestants[i]);
+      // Ctrl-C (or a full disk) ends the run, as it always did.
+      if (results[i] == 130 || results[i] == kExitDiskFull) return;
+    }
+  };
+  const size_t n_team_threads = side_by_side ? std::min(contestants.size(), pool->size()) : 1;
+  if (n_team_threads <= 1) {
+    team_worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < n_team_threads; ++t) threads.emplace_back(team_worker);
+    for (auto& t : threads) t.join();
+  }
+  int exit_code = 0;
+  for (int r : results) {
+    if (r == kExitDiskFull) return kExitDiskFull;
+    if (r == 130) exit_code = 130;
+    else if (r == 2 && exit_code == 0) exit_code = 2;
   }
   if (g_stop.load() && exit_code == 0) exit_code = 130;
   return exit_code;

@@ -1,5 +1,6 @@
 // Lining teams up on cases, deciding failures, ranking (see leaderboard.h).
 #include "reports/leaderboard.h"
+#include "reports/timing_conditions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -478,6 +479,9 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st,
   order_teams(results, stab, lb);
   for (const auto& tr : lb.teams)
     for (const auto& w : tr.team.warnings) lb.warnings.push_back(tr.team.name + ": " + w);
+  std::vector<const Team*> timed;
+  for (const auto& tr : lb.teams) timed.push_back(&tr.team);
+  if (auto w = timing_conditions_warning(timed)) lb.warnings.push_back(*w);
   return lb;
 }
 

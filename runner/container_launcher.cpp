@@ -14,6 +14,7 @@
 #include <cstring>
 #include <boost/process/search_path.hpp>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -56,8 +57,14 @@ std::string container_name(const std::string& label) {
     if (clean.size() >= 40) break;
   }
   static std::mt19937_64 rng{std::random_device{}()};
+  static std::mutex rng_mu;  // launches of several slots name their containers at once
+  unsigned long long draw = 0;
+  {
+    std::lock_guard<std::mutex> lock(rng_mu);
+    draw = static_cast<unsigned long long>(rng() & 0xffffffffULL);
+  }
   char suffix[17];
-  std::snprintf(suffix, sizeof suffix, "%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  std::snprintf(suffix, sizeof suffix, "%08llx", draw);
   return "lesionbench-" + clean + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
@@ -382,6 +389,12 @@ std::vector<std::string> ContainerLauncher::run_argv(const LaunchRequest& r, con
   if (settings_.inherit_ulimits) {
     const auto u = inherited_ulimit_args();
     a.insert(a.end(), u.begin(), u.end());
+  }
+  if (!r.cpus.empty()) {
+    // The launch's slot (runner/slots.h): its cores only, so concurrent cases do not take each other's.
+    std::string list;
+    for (int c : r.cpus) list += (list.empty() ? "" : ",") + std::to_string(c);
+    a.insert(a.end(), {"--cpuset-cpus", list});
   }
   if (r.gpu_index) {
     const auto g = gpu_flags(*r.gpu_index);

@@ -52,7 +52,7 @@ double positive(const json& v, const std::string& where) {
 
 }  // namespace
 
-std::vector<ContestantSpec> read_manifest(const fs::path& path, const ContestantSpec& defaults) {
+std::vector<ContestantSpec> read_manifest(const fs::path& path, const ContestantSpec& defaults, ManifestSlots* slots) {
   std::ifstream in(path);
   if (!in) throw SetupError("cannot read manifest " + path.string());
   json doc;
@@ -63,9 +63,36 @@ std::vector<ContestantSpec> read_manifest(const fs::path& path, const Contestant
   }
   const std::string file = "manifest " + path.string();
   if (!doc.is_object()) throw SetupError(file + ": the top level must be an object with \"contestants\"");
+  static const std::set<std::string> top = {"contestants", "schema_version", "description", "gpus", "parallel",
+                                            "cpus_per_slot"};
   for (auto it = doc.begin(); it != doc.end(); ++it)
-    if (it.key() != "contestants" && it.key() != "schema_version" && it.key() != "description")
-      throw SetupError(file + ": unknown field '" + it.key() + "' (expected \"contestants\")");
+    if (!top.count(it.key())) throw SetupError(file + ": unknown field '" + it.key() + "' (expected \"contestants\")");
+  ManifestSlots found;
+  if (doc.contains("gpus")) {
+    const json& g = doc["gpus"];
+    if (g.is_string() && !g.get<std::string>().empty()) {
+      found.gpus = g.get<std::string>();
+    } else if (g.is_array() && !g.empty()) {
+      std::string list;
+      for (const auto& x : g) {
+        if (!x.is_number_integer() || x.get<int>() < 0)
+          throw SetupError(file + ": \"gpus\" must be \"all\", \"0,1,...\" or a list of GPU indices");
+        if (!list.empty()) list.push_back(',');
+        list.append(std::to_string(x.get<int>()));
+      }
+      found.gpus = list;
+    } else {
+      throw SetupError(file + ": \"gpus\" must be \"all\", \"0,1,...\" or a list of GPU indices");
+    }
+  }
+  for (const char* k : {"parallel", "cpus_per_slot"}) {
+    if (!doc.contains(k)) continue;
+    const json& v = doc[k];
+    if (!v.is_number_integer() || v.get<int>() < 1) throw SetupError(file + ": \"" + k + "\" must be an integer >= 1");
+    (std::string(k) == "parallel" ? found.parallel : found.cpus_per_slot) = v.get<int>();
+  }
+  if (found.gpus && found.parallel) throw SetupError(file + ": \"gpus\" and \"parallel\" exclude each other");
+  if (slots) *slots = found;
   if (doc.contains("schema_version")) {
     const std::string v = doc["schema_version"].is_string() ? doc["schema_version"].get<std::string>() : "?";
     if (v.substr(0, v.find('.')) != "1") throw SetupError(file + ": schema_version '" + v + "' is not supported (1.x)");

@@ -43,9 +43,19 @@ struct ContestantSpec {
 // Returns an empty string when valid, else the reason.
 std::string check_contestant_name(const std::string& name);
 
+// The manifest's slots (top-level "gpus", "parallel", "cpus_per_slot"), the same as `run --gpus`,
+// `--parallel` and `--cpus-per-slot`, which override them (runner/slots.h).
+struct ManifestSlots {
+  std::optional<std::string> gpus;   // "all" or "0,1,2,3" (a list of integers in the file is joined so)
+  std::optional<int> parallel;
+  std::optional<int> cpus_per_slot;
+};
+
 // Reads and checks a manifest. `defaults` supplies the container settings (engine, limits) that entries
-// leave out. Throws SetupError naming the file, the entry and the field.
-std::vector<ContestantSpec> read_manifest(const std::filesystem::path& path, const ContestantSpec& defaults);
+// leave out. Throws SetupError naming the file, the entry and the field. `slots` (may be null) receives the
+// top-level slot fields.
+std::vector<ContestantSpec> read_manifest(const std::filesystem::path& path, const ContestantSpec& defaults,
+                                          ManifestSlots* slots = nullptr);
 
 std::unique_ptr<Launcher> make_launcher(const ContestantSpec& spec);
 

@@ -37,14 +37,17 @@ void write_efficiency_csv(std::ostream& out, const std::vector<RunRecord>& recor
       batch_written = true;
       name = "batch";
     }
+    // Beside other launches the machine's CPU and RAM are everyone's: the flare view then shows the
+    // launch's own (the record says so in placement.cpu_ram_scope).
     const bool flare = view == EfficiencyView::flare;
+    const bool system_cpu_ram = flare && !(r.placement && r.placement->cpu_ram_scope == "own");
     out << name << ',' << efficiency_number(r.wall_s, 2) << ','
         << cell(flare ? r.gpu.device_max_mib : r.gpu.own_max_mib, 0) << ','
         << cell(flare ? r.gpu.device_auc_mib_s : r.gpu.own_auc_mib_s, 0) << ','
-        << cell(flare ? r.system.cpu_max_pct : r.cpu.max_pct, 2) << ','
-        << cell(flare ? r.system.cpu_auc_pct_s : r.cpu.auc_pct_s, 2) << ','
-        << cell(flare ? r.system.ram_max_mib : r.ram.max_mib, 2) << ','
-        << cell(flare ? r.system.ram_auc_mib_s : r.ram.auc_mib_s, 0) << "\n";
+        << cell(system_cpu_ram ? r.system.cpu_max_pct : r.cpu.max_pct, 2) << ','
+        << cell(system_cpu_ram ? r.system.cpu_auc_pct_s : r.cpu.auc_pct_s, 2) << ','
+        << cell(system_cpu_ram ? r.system.ram_max_mib : r.ram.max_mib, 2) << ','
+        << cell(system_cpu_ram ? r.system.ram_auc_mib_s : r.ram.auc_mib_s, 0) << "\n";
   }
 }
 

@@ -6,7 +6,8 @@
 //
 // Two views of the same runs:
 //  - flare (efficiency.csv): what FLARE measures — GPU memory of the whole device (total − free),
-//    system-wide CPU (100 = every core) and system-wide used RAM;
+//    system-wide CPU (100 = every core) and system-wide used RAM; for a launch that ran beside others
+//    (placement.cpu_ram_scope "own", runner/slots.h) its own CPU (100 = one core) and RAM instead;
 //  - own (efficiency-own.csv): the contestant alone — its processes' GPU memory, its process tree's CPU
 //    (100 = one core) and resident memory.
 // AUCs integrate over the real sample times (FLARE multiplies the sum of the samples by 0.1 s).

@@ -35,6 +35,10 @@ struct LaunchRequest {
   std::filesystem::path work_dir;        // scratch working folder (commands start there)
   std::filesystem::path team_dir;        // the team folder: a sandbox keeps it hidden (empty: none)
   std::optional<int> gpu_index;          // the GPU to give the contestant; none: no GPU flags at all
+  std::vector<int> cpus;                 // its slot's CPUs (affinity, --cpuset-cpus); empty: all of ours
+  // Other launches may run at the same time (a pool of slots, runner/slots.h): orphans adopted by this
+  // process count as this launch's only while they keep its process group.
+  bool concurrent = false;
   std::filesystem::path stdout_log, stderr_log;
   size_t log_head_bytes = 1 << 20, log_tail_bytes = 256 << 10;
   // The team folder's list of containers in flight (runner/team_state.h); null: not kept.

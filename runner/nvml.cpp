@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <vector>
 
 namespace lb::runner {
@@ -53,6 +54,8 @@ struct Nvml::Api {
   std::vector<nvmlDevice_t> devices;
   std::vector<nvmlProcessInfoV2> buf2 = std::vector<nvmlProcessInfoV2>(kMaxProcesses);
   std::vector<nvmlProcessInfoV1> buf1 = std::vector<nvmlProcessInfoV1>(kMaxProcesses);
+  // The buffers (and error_) are shared: with slots, several samplers call at once (runner/slots.h).
+  std::mutex mu;
 
   std::string describe(nvmlReturn_t rc) const {
     const char* s = error_string ? error_string(rc) : nullptr;
@@ -124,6 +127,8 @@ Nvml::~Nvml() {
 
 bool Nvml::device_info(int index, GpuDeviceInfo* out) {
   if (!available_ || index < 0 || index >= device_count_ || !api_->devices[static_cast<size_t>(index)]) {
+    std::unique_lock<std::mutex> lock;
+    if (api_) lock = std::unique_lock<std::mutex>(api_->mu);
     error_ = "no GPU with NVML index " + std::to_string(index) + " (NVML found " + std::to_string(device_count_) + ")";
     return false;
   }
@@ -151,6 +156,7 @@ bool Nvml::compute_processes(int index, GpuProcess* out, unsigned cap, unsigned*
   *count = 0;
   if (!available_ || index < 0 || index >= device_count_) return false;
   nvmlDevice_t d = api_->devices[static_cast<size_t>(index)];
+  std::lock_guard<std::mutex> lock(api_->mu);
   unsigned int n = kMaxProcesses;
   auto convert = [](unsigned long long bytes) {
     return bytes == kValueNotAvailable ? -1.0 : static_cast<double>(bytes) / kMiB;

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <mutex>
+#include <set>
 
 namespace lb::runner::proc {
 
@@ -260,7 +262,8 @@ void ProcessTable::scan() {
   }
 }
 
-void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members) {
+void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members,
+                             const AdoptFilter* filter) {
   list_pids();
   const size_t limit = outsider_.size();
   auto in_range = [&](pid_t p) { return p > 0 && static_cast<size_t>(p) < limit; };
@@ -279,13 +282,14 @@ void ProcessTable::scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, 
     ProcStat st;
     if (read_stat(pid, &st)) procs_.push_back(st);
   }
-  tree(roots, n_roots, adopter, members);
+  tree(roots, n_roots, adopter, members, filter);
   for (const auto& p : procs_)
     if (in_range(p.pid)) outsider_[static_cast<size_t>(p.pid)] = 1;
   for (size_t i : *members) outsider_[static_cast<size_t>(procs_[i].pid)] = 0;
 }
 
-void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members) {
+void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members,
+                        const AdoptFilter* filter) {
   members->clear();
   const size_t limit = mark_.size();
   auto in_range = [&](pid_t p) { return p > 0 && static_cast<size_t>(p) < limit; };
@@ -298,7 +302,7 @@ void ProcessTable::tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::
     for (const auto& p : procs_) {
       if (!in_range(p.pid) || mark_[static_cast<size_t>(p.pid)]) continue;
       const bool child_of_member = in_range(p.ppid) && mark_[static_cast<size_t>(p.ppid)];
-      const bool adopted = adopter > 0 && p.ppid == adopter;
+      const bool adopted = adopter > 0 && p.ppid == adopter && (!filter || filter->accepts(p.pid, p.pgrp));
       if (child_of_member || adopted) {
         mark_[static_cast<size_t>(p.pid)] = 1;
         changed = true;
@@ -324,7 +328,12 @@ bool running(pid_t pid) {
 }
 }  // namespace
 
-int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
+bool AdoptFilter::accepts(pid_t pid, pid_t pgrp) const {
+  if (pgid > 0 && pgrp == pgid) return true;
+  return known && std::binary_search(known->begin(), known->end(), pid);
+}
+
+int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const AdoptFilter* filter) {
   ProcessTable table;
   std::vector<size_t> members;
   std::vector<pid_t> stopped;
@@ -333,7 +342,7 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
   // otherwise leave a child behind.
   for (int round = 0; round < 50; ++round) {
     table.scan();
-    table.tree(roots.data(), roots.size(), adopter, &members);
+    table.tree(roots.data(), roots.size(), adopter, &members, filter);
     bool grew = false;
     for (size_t i : members) {
       const pid_t p = table.processes()[i].pid;
@@ -360,6 +369,21 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid) {
   return killed;
 }
 
+namespace {
+std::mutex g_claimed_mu;
+std::set<pid_t> g_claimed;
+}  // namespace
+
+void claim_child(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_claimed_mu);
+  g_claimed.insert(pid);
+}
+
+void release_child(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_claimed_mu);
+  g_claimed.erase(pid);
+}
+
 int reap_exited_children() {
   ProcessTable table;
   table.scan();
@@ -367,6 +391,10 @@ int reap_exited_children() {
   int reaped = 0;
   for (const auto& p : table.processes()) {
     if (p.ppid != self || p.state != 'Z') continue;
+    {
+      std::lock_guard<std::mutex> lock(g_claimed_mu);
+      if (g_claimed.count(p.pid)) continue;
+    }
     int status = 0;
     if (::waitpid(p.pid, &status, WNOHANG) == p.pid) ++reaped;
   }

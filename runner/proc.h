@@ -47,6 +47,15 @@ struct MemInfo {
 bool read_meminfo(MemInfo* out);
 bool parse_meminfo(const char* text, size_t n, MemInfo* out);
 
+// Which orphans adopted by the subreaper belong to a tree, when several launches share it (runner/slots.h):
+// those still in the launch's process group, and those seen in the tree before they were orphaned (a
+// sandbox's init after the outer bwrap exits: it has its own session and group).
+struct AdoptFilter {
+  pid_t pgid = 0;                          // > 0: adopted children of this process group
+  const std::vector<pid_t>* known = nullptr;  // sorted: adopted children with these pids
+  bool accepts(pid_t pid, pid_t pgrp) const;
+};
+
 // A snapshot of the processes' stat lines, refreshed without allocating once warmed up. tree() marks the
 // processes that descend from the given roots: the contestant's process tree.
 //
@@ -65,11 +74,15 @@ class ProcessTable {
   void scan();
   const std::vector<ProcStat>& processes() const { return procs_; }
   // Indices into processes() of the roots and all their descendants; with `adopter` > 0, also the children
-  // of `adopter` (orphans re-parented to a subreaper) and their descendants.
-  void tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members);
+  // of `adopter` (orphans re-parented to a subreaper) and their descendants. With a `filter`, only the
+  // orphans it accepts: when several launches run at once, every launch's orphans are re-parented to the
+  // one subreaper.
+  void tree(const pid_t* roots, size_t n_roots, pid_t adopter, std::vector<size_t>* members,
+            const AdoptFilter* filter = nullptr);
   // scan() and tree() in one, reading only what can be in the tree unless `full`. processes() then holds
   // the processes read this time.
-  void scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members);
+  void scan_tree(const pid_t* roots, size_t n_roots, pid_t adopter, bool full, std::vector<size_t>* members,
+                 const AdoptFilter* filter = nullptr);
   size_t last_read_count() const { return procs_.size(); }
   size_t last_listed_count() const { return pids_.size(); }
 
@@ -85,11 +98,16 @@ class ProcessTable {
 
 // Stops every process of a tree: freezes it with SIGSTOP until no new process appears (so nothing forks
 // past us), then SIGKILLs them all and the process group `pgid` (if > 0). Returns how many were killed.
-int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid);
+// `filter` as in ProcessTable::tree.
+int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const AdoptFilter* filter = nullptr);
 
 // Reaps children of this process that have already exited (orphans adopted as subreaper); never waits
-// for a live one. Returns how many were reaped.
+// for a live one, nor for a child that a thread of ours waits on (claim_child). Returns how many were reaped.
 int reap_exited_children();
+// A child whose exit status a thread of ours collects itself (Spawned's waiter): reap_exited_children()
+// leaves it alone, so that with several launches at once one launch's sweep cannot take another's status.
+void claim_child(pid_t pid);
+void release_child(pid_t pid);
 
 // Makes this process the subreaper of its descendants, so orphans of a contestant are re-parented to us
 // (and stay in reach) instead of init. Idempotent.

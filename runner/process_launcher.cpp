@@ -26,12 +26,12 @@ struct TreeView {
   std::vector<pid_t> adopted;
 };
 
-TreeView look_at_tree(pid_t root, bool sandboxed) {
+TreeView look_at_tree(pid_t root, bool sandboxed, const proc::AdoptFilter* filter) {
   proc::ProcessTable table;
   table.scan();
   std::vector<size_t> members;
   const pid_t self = ::getpid();
-  table.tree(&root, 1, self, &members);
+  table.tree(&root, 1, self, &members, filter);
   TreeView v;
   for (size_t i : members) {
     const proc::ProcStat& p = table.processes()[i];
@@ -68,10 +68,13 @@ double reap_adopted(const std::vector<pid_t>& pids) {
 
 class ProcessLaunched : public Launched {
  public:
-  ProcessLaunched(const SpawnOptions& o, bool sandboxed)
+  ProcessLaunched(const SpawnOptions& o, bool sandboxed, bool concurrent)
       : oom_before_(proc::oom_kill_count()), sandboxed_(sandboxed), spawned_(o) {
     tree_.root.store(spawned_.pid());
     tree_.adopter.store(::getpid());
+    // The launch's process group (its root's pid): another launch's orphans, adopted by us too, are not ours.
+    if (concurrent) adopt_pgid_ = spawned_.pid();
+    tree_.adopt_pgid.store(adopt_pgid_);
   }
   Clock::time_point started() const override { return spawned_.started(); }
   const TreeRoots& tree() const override { return tree_; }
@@ -81,8 +84,11 @@ class ProcessLaunched : public Launched {
   void kill() override {
     // Counted here, not after exit: once the tree is gone there is nothing left to count (a fork chain
     // whose members all died with the kill used to get no note at all).
-    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_);
-    const int n = proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid());
+    const std::vector<pid_t> known = tree_.seen();
+    const proc::AdoptFilter filter{adopt_pgid_, &known};
+    const proc::AdoptFilter* f = adopt_pgid_ > 0 ? &filter : nullptr;
+    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, f);
+    const int n = proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), f);
     killed_ += std::max(0, n - v.bwrap);
   }
 
@@ -93,8 +99,11 @@ class ProcessLaunched : public Launched {
     if (killed_ > 0) e.notes.push_back("killed " + std::to_string(killed_) + " process(es) of its tree");
     // Whatever it left running (background jobs, daemons re-parented to us) goes now: it would skew the
     // next case's figures and could still write into the outputs folder we are about to check.
-    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_);
-    const int left = std::max(0, proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid()) - v.bwrap);
+    const std::vector<pid_t> known = tree_.seen();
+    const proc::AdoptFilter filter{adopt_pgid_, &known};
+    const proc::AdoptFilter* f = adopt_pgid_ > 0 ? &filter : nullptr;
+    const TreeView v = look_at_tree(spawned_.pid(), sandboxed_, f);
+    const int left = std::max(0, proc::kill_tree({spawned_.pid()}, ::getpid(), spawned_.pid(), f) - v.bwrap);
     const double adopted_cpu_s = reap_adopted(v.adopted);
     if (left > 0) e.notes.push_back("killed " + std::to_string(left) + " process(es) still running after the contestant exited");
     for (int i = 0; i < 50 && proc::reap_exited_children() > 0; ++i) {
@@ -117,6 +126,7 @@ class ProcessLaunched : public Launched {
  private:
   int64_t oom_before_;
   bool sandboxed_ = false;
+  pid_t adopt_pgid_ = 0;
   int killed_ = 0;
   Spawned spawned_;
   TreeRoots tree_;
@@ -175,7 +185,8 @@ std::unique_ptr<Launched> ProcessLauncher::launch(const LaunchRequest& r) {
   o.head_bytes = r.log_head_bytes;
   o.tail_bytes = r.log_tail_bytes;
   o.die_with_parent = true;
-  return std::make_unique<ProcessLaunched>(o, sandboxed);
+  o.cpus = r.cpus;
+  return std::make_unique<ProcessLaunched>(o, sandboxed, r.concurrent);
 }
 
 }  // namespace lb::runner

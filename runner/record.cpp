@@ -138,6 +138,12 @@ void to_json(json& j, const RunRecord& r) {
                      {"host", r.provenance.host},
                      {"lesionbench", r.provenance.lesionbench}};
   j["files"] = {{"samples", r.files.samples}, {"stdout", r.files.stdout_log}, {"stderr", r.files.stderr_log}};
+  if (r.placement)
+    j["placement"] = {{"slot", r.placement->slot},
+                      {"slots", r.placement->slots},
+                      {"cpus", r.placement->cpus},
+                      {"concurrent_max", r.placement->concurrent_max},
+                      {"cpu_ram_scope", r.placement->cpu_ram_scope}};
   if (r.slurm) {
     json s = {{"job_id", r.slurm->job_id}, {"task_id", opt(r.slurm->task_id)}, {"node", r.slurm->node},
               {"gpu", r.slurm->gpu}};
@@ -235,6 +241,18 @@ void from_json(const json& j, RunRecord& r) {
   r.files.samples = get_str(f, "samples", "files");
   r.files.stdout_log = get_str(f, "stdout", "files");
   r.files.stderr_log = get_str(f, "stderr", "files");
+  if (auto it = j.find("placement"); it != j.end() && it->is_object()) {
+    const json& pl = *it;
+    Placement p;
+    p.slot = get_int(pl, "slot", "placement").value_or(0);
+    p.slots = get_int(pl, "slots", "placement").value_or(1);
+    p.cpus = get_str(pl, "cpus", "placement");
+    p.concurrent_max = get_int(pl, "concurrent_max", "placement").value_or(1);
+    p.cpu_ram_scope = get_str(pl, "cpu_ram_scope", "placement");
+    if (p.cpu_ram_scope != "system" && p.cpu_ram_scope != "own")
+      throw std::runtime_error("run record of " + r.case_name + ": placement.cpu_ram_scope must be \"system\" or \"own\"");
+    r.placement = p;
+  }
   if (auto it = j.find("slurm"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) throw std::runtime_error("slurm must be an object");
     SlurmPlacement s;

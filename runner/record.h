@@ -18,7 +18,7 @@
 
 namespace lb::runner {
 
-inline constexpr const char* kRunRecordSchemaVersion = "1.0";
+inline constexpr const char* kRunRecordSchemaVersion = "1.1";  // 1.1: placement (slots), slurm
 
 enum class RunStatus {
   ok,            // exited 0 and wrote a readable prediction on its input's grid
@@ -90,6 +90,18 @@ struct Provenance {
   std::string lesionbench;            // version (commit)
 };
 
+// Where the launch ran and beside what (runner/slots.h). Absent in records of lesionbench before 1.1.
+struct Placement {
+  int slot = 0;                       // the slot it held
+  int slots = 1;                      // the slots of the pool (1: launches one at a time)
+  std::string cpus;                   // its CPUs, e.g. "0-3"; empty: every CPU lesionbench may use
+  int concurrent_max = 1;             // most slots held at once while it held its own (itself included)
+  // What the CPU and RAM columns of efficiency.csv are: "system" (the whole machine, as FLARE measures;
+  // only when it ran alone) or "own" (its own process tree: other launches ran beside it, and the
+  // record's system figures are null).
+  std::string cpu_ram_scope = "system";
+};
+
 struct RecordFiles {
   std::string samples;                // e.g. "samples/FLARE24Val_0001.csv" (shared by all cases of a batch)
   std::string stdout_log, stderr_log; // e.g. "logs/FLARE24Val_0001.stdout.txt"
@@ -129,6 +141,7 @@ struct RunRecord {
   SamplerInfo sampler;
   Provenance provenance;
   RecordFiles files;
+  std::optional<Placement> placement;
   std::optional<SlurmPlacement> slurm;  // JSON "slurm", only under the Slurm backend
 };
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace lb::runner {
 
@@ -114,8 +115,11 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   // A full scan every 5 s (it only guards against a pid freed and reused within one tick); in between
   // only new processes and the tree's are read.
   const size_t full_every = std::max<size_t>(1, static_cast<size_t>(5000.0 / settings_.interval_ms));
+  const pid_t adopt_pgid = tree_ ? tree_->adopt_pgid.load() : 0;
+  if (adopt_pgid > 0) adopt_known_ = tree_->seen();
+  const proc::AdoptFilter filter{adopt_pgid, &adopt_known_};
   table_.scan_tree(roots, n_roots, tree_ ? tree_->adopter.load() : 0, samples_.size() % full_every == 0,
-                   &members_);
+                   &members_, adopt_pgid > 0 ? &filter : nullptr);
   // The tree's figures were read during the scan: stamp the sample at its middle, so the CPU interval
   // between two samples is the interval between the readings.
   const auto scanned = Clock::now();
@@ -131,6 +135,7 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
     member_pids_.push_back(p.pid);
   }
   std::sort(member_pids_.begin(), member_pids_.end());
+  if (adopt_pgid > 0) tree_->note_seen(member_pids_);
   s.procs = static_cast<int32_t>(members_.size());
   s.rss_mib = static_cast<double>(rss_pages) * static_cast<double>(proc::page_size_bytes()) / (1024.0 * 1024.0);
   if (final && final_tree_cpu_s)
@@ -216,6 +221,19 @@ void Sampler::take(bool final, std::optional<double> final_tree_cpu_s) {
   const double us = std::chrono::duration<double, std::micro>(Clock::now() - tick_start).count();
   tick_total_us_ += us;
   tick_max_us_ = std::max(tick_max_us_, us);
+}
+
+void TreeRoots::note_seen(const std::vector<pid_t>& sorted_pids) const {
+  std::lock_guard<std::mutex> lock(seen_mu_);
+  std::vector<pid_t> merged;
+  merged.reserve(seen_.size() + sorted_pids.size());
+  std::set_union(seen_.begin(), seen_.end(), sorted_pids.begin(), sorted_pids.end(), std::back_inserter(merged));
+  seen_.swap(merged);
+}
+
+std::vector<pid_t> TreeRoots::seen() const {
+  std::lock_guard<std::mutex> lock(seen_mu_);
+  return seen_;
 }
 
 double Sampler::peak_rss_mib() const { return peak_rss_mib_.load(); }

@@ -32,6 +32,15 @@ struct TreeRoots {
   std::atomic<pid_t> root{0};       // the launched process, when it belongs to the contestant
   std::atomic<pid_t> container{0};  // a container's first process, once known
   std::atomic<pid_t> adopter{0};    // this process, when it is the subreaper of the contestant's orphans
+  std::atomic<pid_t> adopt_pgid{0}; // > 0: launches run at once; adopted orphans are this tree's only
+                                    // when in this process group or seen in the tree before (proc::AdoptFilter)
+  // The pids the sampler has seen in the tree (only kept when adopt_pgid > 0), sorted.
+  void note_seen(const std::vector<pid_t>& sorted_pids) const;
+  std::vector<pid_t> seen() const;
+
+ private:
+  mutable std::mutex seen_mu_;
+  mutable std::vector<pid_t> seen_;
 };
 
 struct SamplerSettings {
@@ -80,6 +89,7 @@ class Sampler {
   std::vector<size_t> members_;
   std::vector<pid_t> member_pids_;
   std::vector<GpuProcess> gpu_procs_;
+  std::vector<pid_t> adopt_known_;  // TreeRoots::seen() at this tick (launches at once)
   std::vector<Sample> samples_;
   uint64_t prev_tree_ticks_ = 0;
   proc::CpuTimes prev_cpu_{};

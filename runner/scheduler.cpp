@@ -10,7 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <csignal>
+#include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "metrics/nifti.h"
@@ -61,6 +64,17 @@ bool is_disk_full(const std::error_code& ec) {
     if (is_disk_full(e.code())) throw DiskFull("disk full: " + what + ": " + e.what());
     throw;
   }
+}
+
+// Beside other launches the machine's CPU and RAM are everyone's: the record keeps the launch's own
+// figures only and says so (placement.cpu_ram_scope; efficiency.csv then shows the own figures).
+void apply_concurrency(RunRecord& r) {
+  if (!r.placement || r.placement->concurrent_max <= 1) return;
+  r.placement->cpu_ram_scope = "own";
+  r.system.cpu_max_pct.reset();
+  r.system.cpu_auc_pct_s.reset();
+  r.system.ram_max_mib.reset();
+  r.system.ram_auc_mib_s.reset();
 }
 
 std::string mib_text(double bytes) {
@@ -139,7 +153,7 @@ Scheduler::Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<N
     : launcher_(launcher), settings_(std::move(settings)), nvml_(std::move(nvml)), stop_(stop) {}
 
 Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label,
-                                             double timeout_s) {
+                                             double timeout_s, const Slot& slot) {
   Launch L;
   L.started_wall = std::chrono::system_clock::now();
   // A folder of its own for every launch, named afresh: a process left over from an earlier launch or run
@@ -184,7 +198,9 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   req.outputs_dir = fs::absolute(outputs);
   req.work_dir = fs::absolute(scratch);
   req.team_dir = fs::absolute(settings_.team_dir);
-  req.gpu_index = settings_.gpu_index;
+  req.gpu_index = slot.gpu_index;
+  req.cpus = slot.cpus;
+  req.concurrent = pool_ && pool_->size() > 1;
   req.stdout_log = logs_ / (label + ".stdout.txt");
   req.stderr_log = logs_ / (label + ".stderr.txt");
   req.log_head_bytes = settings_.log_head_bytes;
@@ -199,7 +215,7 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
     return L;
   }
   const Clock::time_point t0 = launched->started();
-  Sampler sampler(SamplerSettings{settings_.sample_ms, settings_.gpu_index, settings_.memory_limit_mib}, nvml_);
+  Sampler sampler(SamplerSettings{settings_.sample_ms, slot.gpu_index, settings_.memory_limit_mib}, nvml_);
   sampler.start(&launched->tree(), t0);
   std::vector<std::string> names;
   for (const auto& c : cases) names.push_back(c.prediction_file());
@@ -231,7 +247,7 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   auto next_usage = t0 + std::chrono::milliseconds(500);
   while (!launched->wait_for(std::chrono::milliseconds(25))) {
     if (L.reason != KillReason::none) continue;  // killed already; waiting for it to go
-    if (stop_ && stop_->load()) L.reason = KillReason::interrupt;
+    if (stopping()) L.reason = KillReason::interrupt;
     else if (Clock::now() >= deadline) L.reason = KillReason::timeout;
     else if (sampler.memory_limit_exceeded()) L.reason = KillReason::memory;
     else if (Clock::now() >= next_usage) {
@@ -268,19 +284,26 @@ Scheduler::Launch Scheduler::launch_and_wait(const std::vector<CaseInput>& cases
   return L;
 }
 
-RunRecord Scheduler::base_record(const CaseInput& c) const {
+RunRecord Scheduler::base_record(const CaseInput& c, const Slot& slot) const {
   RunRecord r;
   r.case_name = c.name;
   r.image = c.image_file;
   r.mode = settings_.batch ? "batch" : "per_case";
   r.timeout_s = settings_.timeout_s;
   r.provenance = provenance_;
-  r.gpu.index = settings_.gpu_index;
-  if (gpu_known_) {
-    r.gpu.name = gpu_info_.name;
-    r.gpu.uuid = gpu_info_.uuid;
-    r.gpu.total_mib = gpu_info_.total_mib;
+  r.gpu.index = slot.gpu_index;
+  if (slot.gpu_index) {
+    if (const auto it = gpu_info_.find(*slot.gpu_index); it != gpu_info_.end()) {
+      r.gpu.name = it->second.name;
+      r.gpu.uuid = it->second.uuid;
+      r.gpu.total_mib = it->second.total_mib;
+    }
   }
+  Placement pl;
+  pl.slot = slot.index;
+  pl.slots = pool_ ? static_cast<int>(pool_->size()) : 1;
+  pl.cpus = cpu_list_text(slot.cpus);
+  r.placement = pl;
   if (nvml_ && nvml_->available()) r.gpu.driver = nvml_->driver_version();
   r.system.cpu_count = proc::cpu_count();
   r.system.ram_total_mib = ram_total_mib();
@@ -358,7 +381,15 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       prepare_error = e.what();
     }
   }
-  gpu_known_ = settings_.gpu_index && nvml_ && nvml_->available() && nvml_->device_info(*settings_.gpu_index, &gpu_info_);
+  // The slots, and what NVML says of their GPUs (a slot's GPU is matched by UUID in the record).
+  pool_ = settings_.slots ? settings_.slots : std::make_shared<SlotPool>(std::vector<Slot>{Slot{0, settings_.gpu_index, "", {}}});
+  abort_.store(false);
+  gpu_info_.clear();
+  for (size_t i = 0; i < pool_->size(); ++i) {
+    const auto g = pool_->slot(i).gpu_index;
+    GpuDeviceInfo info;
+    if (g && !gpu_info_.count(*g) && nvml_ && nvml_->available() && nvml_->device_info(*g, &info)) gpu_info_[*g] = info;
+  }
 
   // One team folder, one contestant: what defines it is written before the first launch and compared on
   // every later run that launches anything.
@@ -404,7 +435,11 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   }
 
   const size_t total = pending.size();
-  auto publish = [&](const RunRecord& r, size_t index) {
+  std::mutex publish_mu;  // one writer at a time: the journal, summary and CSVs see whole records
+  size_t published = 0;
+  auto publish = [&](const RunRecord& r, size_t /*index*/) {
+    std::lock_guard<std::mutex> lock(publish_mu);
+    const size_t index = published++;
     try {
       journal.append(r);
     } catch (...) {
@@ -421,11 +456,13 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   };
   // Removes what an earlier, unrecorded attempt at these cases may have left.
   auto clear_case = [&](const CaseInput& c) {
+    std::error_code ec;
     fs::remove(predictions_ / c.prediction_file(), ec);
     fs::remove_all(rejected_ / c.name, ec);
   };
   // A case that could not be recorded (disk full) leaves nothing behind: --resume runs it from scratch.
   auto discard_case = [&](const CaseInput& c) {
+    std::error_code ec;
     clear_case(c);
     fs::remove(samples_ / (c.name + ".csv"), ec);
     fs::remove(logs_ / (c.name + ".stdout.txt"), ec);
@@ -433,6 +470,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   };
   // A failed case's outputs, kept for a look as sanitized, capped copies (keep_files.h); returns the note.
   auto keep_rejected = [&](const std::string& label, const fs::path& outputs) {
+    std::error_code ec;
     std::string note;
     if (!fs::is_empty(outputs, ec) && !ec) {
       fs::create_directories(rejected_, ec);
@@ -448,6 +486,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   };
   // Over an output cap: nothing it wrote is kept.
   auto drop_outputs = [&](const Launch& l) {
+    std::error_code ec;
     fs::remove_all(l.dir / "outputs", ec);
     fs::remove_all(l.dir / "scratch", ec);
   };
@@ -465,19 +504,35 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
   try {  // a full disk anywhere below stops the run: see the catch after the batch branch
   if (prepare_error) {
     for (size_t i = 0; i < pending.size(); ++i) {
-      RunRecord r = base_record(pending[i]);
+      RunRecord r = base_record(pending[i], pool_->slot(0));
       r.status = RunStatus::launch_error;
       r.message = *prepare_error;
       r.gpu.note = "not launched";
       publish(r, i);
     }
   } else if (!settings_.batch) {
-    for (size_t i = 0; i < pending.size(); ++i) {
-      const CaseInput& c = pending[i];
-      if (stop_ && stop_->load()) {
-        summary.interrupted = true;
-        break;
-      }
+    // One worker per slot (one in all without slots): each takes the next case, waits for a free slot of the
+    // pool (shared with other teams' schedulers), runs the case and publishes its record.
+    std::mutex next_mu;
+    size_t next_case = 0;
+    std::exception_ptr failure;  // the first error of a worker (a full disk): the others stop, run() rethrows it
+    auto interrupted = [&] {
+      std::lock_guard<std::mutex> lock(publish_mu);
+      summary.interrupted = true;
+    };
+    // Runs one case on a slot already held; false when it was interrupted (nothing recorded).
+    auto run_case = [&](const CaseInput& c, size_t i, size_t slot_i) -> bool {
+      const Slot& slot = pool_->slot(slot_i);
+      bool released = false;
+      int concurrent_max = 1;
+      auto release = [&] {
+        if (!released) concurrent_max = std::max(1, pool_->release(slot_i));
+        released = true;
+      };
+      struct Guard {
+        std::function<void()> f;
+        ~Guard() { f(); }
+      } guard{release};
       if (cb.on_start) cb.on_start(c.name, i, total);
       clear_case(c);
       std::optional<nifti::Geometry> grid;
@@ -487,11 +542,16 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       } catch (const std::exception& e) {
         grid_note = "the input image could not be read (" + std::string(e.what()) + "): the output's grid was not checked";
       }
-      RunRecord r = base_record(c);
-      Launch L = launch_and_wait({c}, c.name, settings_.timeout_s);
+      RunRecord r = base_record(c, slot);
+      Launch L = launch_and_wait({c}, c.name, settings_.timeout_s, slot);
+      // The slot is free once the launch is gone: the checks below need no GPU.
+      release();
+      r.placement->concurrent_max = concurrent_max;
       if (L.reason == KillReason::interrupt) {
-        summary.interrupted = true;
-        break;
+        if (!abort_.load()) interrupted();
+        std::error_code ec;
+        if (!L.dir.empty()) fs::remove_all(L.dir, ec);
+        return false;
       }
       r.started_at = iso_time_utc(L.started_wall);
       if (!grid_note.empty()) r.notes.push_back(grid_note);
@@ -500,7 +560,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         r.message = *L.launch_error;
         r.gpu.note = "not launched";
         publish(r, i);
-        continue;
+        return true;
       }
       r.files.samples = "samples/" + c.name + ".csv";
       r.files.stdout_log = "logs/" + c.name + ".stdout.txt";
@@ -515,6 +575,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       }
       r.wall_s = L.wall_s;
       fill_figures(r, L);
+      apply_concurrency(r);
       const ExitVerdict v = classify_exit(L.exit, L.reason, settings_, settings_.timeout_s, L.peak_rss_mib, L.wall_s);
       r.status = v.status;
       r.message = v.message;
@@ -557,8 +618,46 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         if (!note.empty()) r.notes.push_back(note);
       }
       publish(r, i);
+      std::error_code ec;
       if (!L.dir.empty()) fs::remove_all(L.dir, ec);
+      return true;
+    };
+    auto worker = [&] {
+      try {
+        for (;;) {
+          if (stopping()) {
+            if (!abort_.load()) interrupted();
+            return;
+          }
+          size_t i = 0;
+          {
+            std::lock_guard<std::mutex> lock(next_mu);
+            if (next_case >= pending.size()) return;
+            i = next_case++;
+          }
+          // Waiting for a slot also ends on Ctrl-C (or another worker's failure): the case is not run.
+          const std::optional<size_t> slot_i = pool_->acquire([this] { return stopping(); });
+          if (!slot_i) {
+            if (!abort_.load()) interrupted();
+            return;
+          }
+          if (!run_case(pending[i], i, *slot_i)) return;
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(next_mu);
+        if (!failure) failure = std::current_exception();
+        abort_.store(true);
+      }
+    };
+    const size_t n_workers = std::min(pending.size(), pool_->size());
+    if (n_workers <= 1) {
+      worker();
+    } else {
+      std::vector<std::thread> workers;
+      for (size_t w = 0; w < n_workers; ++w) workers.emplace_back(worker);
+      for (auto& t : workers) t.join();
     }
+    if (failure) std::rethrow_exception(failure);
   } else if (!pending.empty()) {
     if (cb.on_start) cb.on_start("batch", 0, total);
     std::map<std::string, std::optional<nifti::Geometry>> grids;
@@ -571,7 +670,21 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       }
     }
     const double timeout = settings_.timeout_s * static_cast<double>(pending.size());
-    Launch L = launch_and_wait(pending, "batch", timeout);
+    const std::optional<size_t> slot_i = pool_->acquire([this] { return stopping(); });
+    Launch L;
+    int concurrent_max = 1;
+    if (!slot_i) {
+      L.reason = KillReason::interrupt;
+    } else {
+      try {
+        L = launch_and_wait(pending, "batch", timeout, pool_->slot(*slot_i));
+      } catch (...) {
+        pool_->release(*slot_i);  // the pool may be other teams' too
+        throw;
+      }
+      concurrent_max = std::max(1, pool_->release(*slot_i));
+    }
+    const Slot& batch_slot = pool_->slot(slot_i.value_or(0));
     if (L.reason == KillReason::interrupt) {
       summary.interrupted = true;
     } else {
@@ -594,7 +707,8 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
       bool any_failed = false;
       for (size_t i = 0; i < pending.size(); ++i) {
         const CaseInput& c = pending[i];
-        RunRecord r = base_record(c);
+        RunRecord r = base_record(c, batch_slot);
+        r.placement->concurrent_max = concurrent_max;
         r.started_at = iso_time_utc(L.started_wall);
         if (L.launch_error) {
           r.status = RunStatus::launch_error;
@@ -606,6 +720,7 @@ RunSummary Scheduler::run(const std::vector<CaseInput>& cases, JournalMode mode,
         r.files = {"samples/batch.csv", "logs/batch.stdout.txt", "logs/batch.stderr.txt"};
         r.wall_s = L.wall_s;
         fill_figures(r, L);
+        apply_concurrency(r);
         r.status = v.status;
         r.message = v.message;
         r.exit_code = L.exit.exit_code;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "runner/launcher.h"
 #include "runner/nvml.h"
 #include "runner/record.h"
+#include "runner/slots.h"
 #include "runner/team_state.h"
 
 namespace lb::runner {
@@ -63,6 +65,10 @@ struct RunSettings {
   // The scheduler adds image_id from the launcher's provenance.
   nlohmann::json header;
   bool force = false;                // --force: run even though the team folder's header differs
+  // Slots to run on (--gpus, --parallel; runner/slots.h), shared by the schedulers of every team of a
+  // manifest: each launch holds one, and as many launches run at once as there are slots. The slot's GPU
+  // replaces gpu_index. Null: one launch at a time on gpu_index, as before slots existed.
+  std::shared_ptr<SlotPool> slots;
   std::optional<SlurmPlacement> slurm;  // a Slurm array task (runner/slurm.h): every record names its job, task, node, GPU
 };
 
@@ -90,11 +96,12 @@ struct RunSummary {
   bool interrupted = false;          // stopped by the stop flag (Ctrl-C); the case in flight was not recorded
   std::vector<std::string> notes;    // launcher clean-up, journal repairs
 };
+// With slots, cases finish out of order: `index` in the callbacks counts the records published so far.
 
 class Scheduler {
  public:
   // `stop` (may be null) is polled while a contestant runs; when it turns true the contestant is killed,
-  // its case is not recorded, and run() returns.
+  // its case is not recorded, and run() returns. With slots, every launch in flight is stopped so.
   Scheduler(Launcher& launcher, RunSettings settings, std::shared_ptr<Nvml> nvml, const std::atomic<bool>* stop = nullptr);
 
   // Runs the cases not yet in the journal. Throws SetupError when the team folder cannot be used.
@@ -102,17 +109,20 @@ class Scheduler {
 
  private:
   struct Launch;
-  Launch launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label, double timeout_s);
-  RunRecord base_record(const CaseInput& c) const;
+  Launch launch_and_wait(const std::vector<CaseInput>& cases, const std::string& label, double timeout_s,
+                         const Slot& slot);
+  RunRecord base_record(const CaseInput& c, const Slot& slot) const;
   void fill_figures(RunRecord& r, const Launch& l) const;
+  bool stopping() const { return (stop_ && stop_->load()) || abort_.load(); }
 
   Launcher& launcher_;
   RunSettings settings_;
   std::shared_ptr<Nvml> nvml_;
   const std::atomic<bool>* stop_;
   Provenance provenance_;
-  GpuDeviceInfo gpu_info_;
-  bool gpu_known_ = false;
+  std::map<int, GpuDeviceInfo> gpu_info_;  // by NVML index, for the GPUs this run's launches use
+  std::shared_ptr<SlotPool> pool_;          // settings_.slots, or one slot of our own
+  std::atomic<bool> abort_{false};          // a worker hit a full disk: the others stop too
   std::filesystem::path work_, predictions_, samples_, logs_, rejected_;
   std::unique_ptr<InFlightContainers> in_flight_;
 };

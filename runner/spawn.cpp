@@ -2,6 +2,7 @@
 #include "runner/spawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,6 +22,7 @@
 #include <cstring>
 
 #include "runner/launcher.h"
+#include "runner/proc.h"
 
 namespace bp = boost::process;
 
@@ -34,9 +36,11 @@ namespace {
 constexpr unsigned kCloseRangeCloexec = 1u << 2;
 
 // Runs in the child between fork and exec: only async-signal-safe calls.
-void child_setup(int out_fd, int err_fd, bool die_with_parent) {
+void child_setup(int out_fd, int err_fd, bool die_with_parent, const cpu_set_t* cpus) {
   ::setpgid(0, 0);
   if (die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // The launch's slot (runner/slots.h): inherited by everything it starts. A failure leaves the CPUs we have.
+  if (cpus) ::sched_setaffinity(0, sizeof(cpu_set_t), cpus);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -85,10 +89,17 @@ Spawned::Spawned(const SpawnOptions& o) : argv_(o.argv) {
   std::vector<std::string> rest(argv_.begin() + 1, argv_.end());
   const int out_w = out_pipe[1], err_w = err_pipe[1];
   const bool die_with_parent = o.die_with_parent;
+  // Built before the fork: the child may only make async-signal-safe calls.
+  cpu_set_t cpu_set;
+  CPU_ZERO(&cpu_set);
+  for (int c : o.cpus)
+    if (c >= 0 && c < CPU_SETSIZE) CPU_SET(c, &cpu_set);
+  const cpu_set_t* cpus = o.cpus.empty() ? nullptr : &cpu_set;
   std::error_code ec;
   started_ = Clock::now();
   bp::child child;
-  auto setup = bp::extend::on_exec_setup([out_w, err_w, die_with_parent](auto&) { child_setup(out_w, err_w, die_with_parent); });
+  auto setup = bp::extend::on_exec_setup(
+      [out_w, err_w, die_with_parent, cpus](auto&) { child_setup(out_w, err_w, die_with_parent, cpus); });
   if (o.cwd.empty())
     child = bp::child(bp::exe = exe, bp::args = rest, env, bp::std_in < bp::null, setup, ec);
   else
@@ -102,6 +113,7 @@ Spawned::Spawned(const SpawnOptions& o) : argv_(o.argv) {
     throw LaunchError("cannot start " + argv_[0] + ": " + (ec ? ec.message() : std::string("unknown error")));
   }
   pid_ = child.id();
+  proc::claim_child(pid_);
   // We wait for it ourselves (wait4 gives the rusage Boost does not).
   child.detach();
   out_ = std::make_unique<LogCapture>(out_pipe[0], o.stdout_path, o.head_bytes, o.tail_bytes);
@@ -113,6 +125,7 @@ Spawned::Spawned(const SpawnOptions& o) : argv_(o.argv) {
     do {
       r = ::wait4(pid_, &status, 0, &ru);
     } while (r < 0 && errno == EINTR);
+    proc::release_child(pid_);
     std::lock_guard<std::mutex> lock(mu_);
     ended_ = Clock::now();
     status_ = r == pid_ ? status : (127 << 8);

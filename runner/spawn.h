@@ -31,6 +31,8 @@ struct SpawnOptions {
   // SIGKILL the process if the thread that started it dies (lesionbench killed outright): for contestants,
   // which must not outlive the runner. Only for spawns from a thread that lives as long as the process.
   bool die_with_parent = false;
+  // CPUs the process (and all it starts) may run on (sched_setaffinity); empty: ours.
+  std::vector<int> cpus;
 };
 
 class Spawned {

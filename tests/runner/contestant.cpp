@@ -10,7 +10,7 @@
 //           nothing, alloc (ARG MiB touched and held 1.5 s), busy (ARG s of CPU), orphan (leaves a
 //           daemonised child), spawn-tree (children and grandchildren that hang), slow (ARG s after writing),
 //           print (ARG MiB to stdout), fds (lists its open descriptors to stdout), fake-gpu (ARG MiB in the
-//           fake NVML's state file, see fake_nvml.cpp), write-inputs (exit 9 if it can write into its inputs),
+//           fake NVML's state file on the device CUDA_VISIBLE_DEVICES names, see fake_nvml.cpp), write-inputs (exit 9 if it can write into its inputs),
 //           net-check (exit 8 if it has a network interface other than loopback).
 // The pids of processes it starts are appended to $LB_TEST_PIDS when that is set.
 // NIfTI is read and written here with libdeflate alone (no lesionbench code), for the static build.
@@ -282,8 +282,12 @@ int main(int argc, char** argv) {
     // The fake NVML (fake_nvml.cpp) reads "pid MiB" lines from this file.
     const char* state = std::getenv("LB_FAKE_NVML_STATE");
     if (!state) die("LB_FAKE_NVML_STATE not set");
+    // Its GPU is the one CUDA would use: CUDA_VISIBLE_DEVICES, an index or the fake's UUID GPU-0000000N-fake.
+    const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+    int device = 0;
+    if (cvd) device = std::strncmp(cvd, "GPU-", 4) == 0 ? std::atoi(cvd + 4) : std::atoi(cvd);
     FILE* f = std::fopen(state, "a");
-    std::fprintf(f, "%d %.0f\n", static_cast<int>(getpid()), arg);
+    std::fprintf(f, "%d %.0f %d\n", static_cast<int>(getpid()), arg, device);
     std::fclose(f);
     sleep_s(1.0);
   }

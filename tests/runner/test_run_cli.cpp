@@ -3,6 +3,7 @@
 // Ctrl-C leaving a consistent journal.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <set>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -279,4 +280,101 @@ TEST_CASE("run: a contestant does not outlive lesionbench killed outright", "[cl
   REQUIRE_FALSE(pids.empty());
   for (int i = 0; i < 100 && process_alive(pids.back()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK_FALSE(process_alive(pids.back()));
+}
+
+TEST_CASE("run --manifest over 2 slots: two teams side by side, each case once, a crashing team blocks nobody",
+          "[cli][slots]") {
+  lb::test::TempDir tmp("slotsmanifest");
+  const fs::path cases = tmp.path() / "cases", results = tmp.path() / "results";
+  for (const auto& n : {"FLARE24Val_0001", "FLARE24Val_0002", "FLARE24Val_0003"}) write_case(cases, n);
+  nlohmann::json m = {{"schema_version", "1.0"}, {"parallel", 2}, {"contestants", nlohmann::json::array()}};
+  m["contestants"].push_back({{"name", "good"}, {"command", "sleep 0.5; " + contestant_command("predict")}});
+  m["contestants"].push_back({{"name", "crasher"}, {"command", contestant_command("crash")}});
+  std::ofstream(tmp / "contestants.json") << m.dump(2);
+  CHECK(schema_errors("manifest.schema.json", tmp / "contestants.json", false).empty());
+  const auto r = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(results.string()) +
+                         " --manifest " + shell_quote(tmp / "contestants.json") + " --sample-ms 50");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("slots: 2"));
+  int overlapped = 0;
+  for (const std::string team : {"good", "crasher"}) {
+    const fs::path dir = results / team;
+    const auto recs = records_by_case(dir);
+    REQUIRE(recs.size() == 3);
+    CHECK(csv_rows(dir / "records.jsonl") + 1 == 3);  // three lines, each case once (csv_rows skips one header)
+    CHECK(csv_rows(dir / "efficiency.csv") == 3);
+    CHECK(fs::exists(dir / "contestant.json"));
+    for (const auto& [name, rec] : recs) {
+      CHECK(rec.status == (team == "good" ? RunStatus::ok : RunStatus::signal));
+      REQUIRE(rec.placement);
+      CHECK(rec.placement->slots == 2);
+      CHECK(rec.provenance.host.size() > 0);
+      if (rec.placement->concurrent_max > 1) ++overlapped;
+    }
+    validate_records(dir / "records.jsonl");
+  }
+  CHECK(overlapped > 0);
+  // --resume with the slots: nothing left to run, nothing recorded twice.
+  const auto again = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(results.string()) +
+                             " --manifest " + shell_quote(tmp / "contestants.json") + " --resume");
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(records_by_case(results / "good").size() == 3);
+  CHECK(csv_rows(results / "good" / "records.jsonl") == 2);
+}
+
+TEST_CASE("run --gpus all with a fake NVML of two GPUs: one slot per GPU, each record names its GPU", "[cli][slots][gpu]") {
+  lb::test::TempDir tmp("slotsgpus");
+  const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
+  for (const auto& n : {"C1", "C2", "C3", "C4"}) write_case(cases, n);
+  const std::string state = tmp / "state";
+  std::ofstream(state).close();
+  const std::string env = "LESIONBENCH_NVML_LIBRARY=" + shell_quote(LB_FAKE_NVML) +
+                          " LB_FAKE_NVML_DEVICES=2 LB_FAKE_NVML_STATE=" + shell_quote(state) + " ";
+  const auto r = lb::test::run_command(env + shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) +
+                                       " --out " + shell_quote(team.string()) + " --gpus all --sandbox none --command " +
+                                       shell_quote(contestant_command("fake-gpu", "250")));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("GPU 1 GPU-00000001-fake"));
+  std::set<int> gpus;
+  for (const auto& [name, rec] : records_by_case(team)) {
+    CHECK(rec.status == RunStatus::ok);
+    REQUIRE(rec.gpu.index);
+    gpus.insert(*rec.gpu.index);
+    CHECK(rec.gpu.uuid == "GPU-0000000" + std::to_string(*rec.gpu.index) + "-fake");
+    CHECK(rec.gpu.own_max_mib == Approx(250));
+  }
+  CHECK(gpus == std::set<int>{0, 1});
+  validate_records(team / "records.jsonl");
+}
+
+TEST_CASE("run: slot options that contradict each other are usage errors", "[cli][slots]") {
+  lb::test::TempDir tmp("slotsusage");
+  const fs::path cases = tmp.path() / "cases";
+  write_case(cases, "C1");
+  const std::string base = "run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(tmp / "team") +
+                           " --command true ";
+  struct Bad {
+    std::string args, says;
+  };
+  for (const Bad& b : {Bad{"--gpus 0 --gpu 0", "--gpu gives one GPU"}, Bad{"--gpus 0,1 --parallel 2", "exclude each other"},
+                       Bad{"--parallel 0", "at least 1"}, Bad{"--cpus-per-slot 2", "needs slots"},
+                       Bad{"--gpus 0,0", "twice"}, Bad{"--gpus zero", "list of GPU indices"},
+                       Bad{"--parallel 2 --backend slurm", "exclude --backend slurm"}}) {
+    const auto r = run_cli(base + b.args);
+    INFO(b.args << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(b.says));
+  }
+  const auto r = lb::test::run_command("LESIONBENCH_NVML_LIBRARY=/nonexistent.so " + shell_quote(LB_CLI) + " " + base +
+                                       "--gpus all");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--gpus all needs NVML"));
+  std::ofstream(tmp / "m.json") << R"({"gpus": "0", "parallel": 2, "contestants": [{"name": "a", "command": "true"}]})";
+  const auto m = run_cli("run --cases " + shell_quote(cases.string()) + " --out " + shell_quote(tmp / "res") +
+                         " --manifest " + shell_quote(tmp / "m.json"));
+  CHECK(m.exit_code == 2);
+  CHECK_THAT(m.err, Catch::Contains("\"gpus\" and \"parallel\" exclude each other"));
 }
