@@ -56,7 +56,8 @@ std::vector<std::vector<Link>> links_of(const Components& g, const Components& p
 }  // namespace
 
 LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
-                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings) {
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings,
+                         const MetricChoice& metrics) {
   Components g, p;
   tbb::parallel_invoke([&] { g = label_components(gt, dims, settings.connectivity); },
                        [&] { p = label_components(pred, dims, settings.connectivity); });
@@ -121,7 +122,10 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       const auto& lk = links[c];
       les.linked_pred = static_cast<int>(lk.size());
       les.detected = !lk.empty();
-      if (!les.detected) continue;
+      if (!les.detected) {
+        if (metrics.any()) les.extra = extra_scores_absent(metrics, "lesion missed: no predicted component");
+        continue;
+      }
       int64_t shared = 0;
       for (const Link& k : lk) {
         shared += k.overlap;
@@ -143,6 +147,19 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       SurfelCounts near = count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), stencil);
       near.pred = group_border[lesion_group[c]].gt;  // the whole of P(g), not only what the crop holds
       les.nsd = surface_dice(near, spacing_mm).nsd();
+      if (metrics.any()) {
+        // Distances are not bounded by a tolerance: the box of g ∪ P(g), as a case's is the box of G ∪ P.
+        Box ub = g.boxes[c];
+        for (const Link& k : lk) ub = merge(ub, p.boxes[k.pred]);
+        const size_t un = static_cast<size_t>(ub.voxels());
+        gbuf.assign(un, 0);
+        pbuf.assign(un, 0);
+        rasterize(g, c, ub, gbuf.data());
+        for (const Link& k : lk) rasterize(p, k.pred, ub, pbuf.data());
+        const std::array<int64_t, 3> ud = {ub.size(0), ub.size(1), ub.size(2)};
+        les.extra = extra_scores(MaskView::of(gbuf.data(), ud), MaskView::of(pbuf.data(), ud), les.voxels,
+                                 les.pred_voxels, shared, spacing_mm, metrics);
+      }
     }
   });
   for (int64_t v : group_voxels) lw.nsd_work_voxels += v;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "metrics/metric_set.h"
 #include "metrics/surface_dice.h"
 
 namespace lb {
@@ -32,6 +33,7 @@ struct Lesion {
   int linked_pred = 0;      // predicted components linked to this lesion
   int64_t pred_voxels = 0;  // |P(g)|
   int64_t first_index = 0;  // linear index of its first voxel in scan order
+  ExtraScores extra;        // the chosen extra metrics of g against its prediction (missed: iou 0, NSD 0, no distance)
 };
 
 struct LesionWise {
@@ -47,6 +49,7 @@ struct LesionWise {
 };
 
 LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
-                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings);
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings,
+                         const MetricChoice& metrics = {});
 
 }  // namespace lb
