@@ -8,6 +8,7 @@
 #include "metrics/distances.h"
 #include "metrics/mask_io.h"
 #include "metrics/metric_set.h"
+#include "metrics/score_set.h"
 #include "metrics/surface_dice.h"
 #include "metrics/surface_table.h"
 #include "tests/support/test_support.h"
@@ -206,4 +207,49 @@ TEST_CASE("extra metrics: parsing --metrics and --nsd-at-mm", "[distances]") {
   CHECK(t == std::vector<double>{1, 5});
   CHECK(!parse_tolerance_list("1,-2", t).empty());
   CHECK(!parse_tolerance_list("nan", t).empty());
+}
+
+namespace {
+
+// Recorded by tests/metrics/reference/surface_distance_values.py (command and versions in
+// tests/metrics/reference/surface_distance_values.md): hd, hd95, the two directed averages, assd, NSD at 1 and 5 mm.
+struct SurfaceDistanceRef {
+  const char* name;
+  double hd, hd95, avg_gt_to_pred, avg_pred_to_gt, assd, nsd1, nsd5;
+};
+const SurfaceDistanceRef kSurfaceDistanceRefs[] = {
+    {"FLARE24Val_0004.nii.gz", 43.672176207278817, 32.084079752094446, 8.6483309285609291, 9.9142103279614794e-05, 5.4736052548735969, 0.73540155166327448, 0.74363931593305377},
+    {"FLARE24Val_0005.nii.gz", 120.47650621592294, 105.64873510740738, 0, 78.672558028048655, 77.832469356967152, 0.021356587154113069, 0.021356587154113069},
+    {"FLARE24Val_0006.nii.gz", 49.728466869939986, 37.063827050388674, 0.58951060444437153, 9.5517016846684903, 6.2743694194080746, 0.6224060918316362, 0.77045022096697913},
+    {"FLARE24Val_0007.nii.gz", 44.311140608945642, 0, 3.5103752661024027e-05, 0.14948516113842891, 0.075241991242079836, 0.99389321085843185, 0.99559577143713285},
+    {"FLARE24Val_0012.nii.gz", 77.957404867879163, 61.074746441791788, 21.5306243565039, 0, 14.641964191414655, 0.63989413878825518, 0.63998568923699772},
+    {"FLARE24Val_0014.nii.gz", 30.978041783727896, 20.130409180820589, 2.2103638983758591, 4.5836833275774458, 3.6287729538704503, 0.5506608306804327, 0.77111592879622526},
+    {"FLARE24Val_0015.nii.gz", 45.085967593995484, 0, 0, 0.10017323433044453, 0.050276170381682778, 0.9965635029760368, 0.99748903297162095},
+};
+
+}  // namespace
+
+TEST_CASE("distances: equal to google-deepmind/surface-distance on the parity set", "[distances][shared]") {
+  const auto dir = lb::test::shared_path("flare24-parity");
+  if (!dir) {
+    LB_SKIP("the shared parity set (flare24-parity) is absent");
+  }
+  ScoreSettings st;
+  st.metrics.hd = st.metrics.hd95 = st.metrics.masd = st.metrics.assd = st.metrics.iou = true;
+  st.metrics.nsd_at_mm = {1.0, 5.0};
+  for (const auto& ref : kSurfaceDistanceRefs) {
+    INFO(ref.name);
+    const CaseRecord r = score_files(ref.name, (*dir / "gt" / ref.name).string(), (*dir / "pred" / ref.name).string(), st);
+    REQUIRE(r.status == CaseStatus::ok);
+    REQUIRE(r.extra.hd_mm);
+    // Distances are the same numbers: exact.
+    CHECK(*r.extra.hd_mm == ref.hd);
+    CHECK(*r.extra.hd95_mm == ref.hd95);
+    // Sums over the sorted surfels, summed as numpy sums them.
+    CHECK(*r.extra.masd_mm == Approx((ref.avg_gt_to_pred + ref.avg_pred_to_gt) / 2).epsilon(1e-15));
+    CHECK(*r.extra.assd_mm == Approx(ref.assd).epsilon(1e-13));
+    // NSD sums areas per neighbour code (as the official column does), surface-distance per point: last bits.
+    CHECK(r.extra.nsd_at[0].second == Approx(ref.nsd1).epsilon(1e-12));
+    CHECK(r.extra.nsd_at[1].second == Approx(ref.nsd5).epsilon(1e-12));
+  }
 }
