@@ -88,6 +88,13 @@ void print_summary(const ScoreSet& set, std::ostream& out) {
       first = false;
     }
   out << "\n";
+  for (const auto& m : summarize_extra(set.cases, set.settings.metrics)) {
+    out << m.name << ": mean " << (m.n ? fixed4(m.mean) : std::string("-")) << ", median "
+        << (m.n ? fixed4(m.median) : std::string("-")) << " over " << m.n << " cases";
+    if (m.n_null) out << "; " << m.n_null << " without a value";
+    if (m.mean_worst) out << " (mean counting them as the volume's diagonal: " << fixed4(*m.mean_worst) << ")";
+    out << "\n";
+  }
   if (set.settings.lesion_wise) {
     const LesionSummary l = summarize_lesions(set.cases, set.settings.lesion.bucket_edges_ml);
     out << "lesion-wise: mean DSC " << fixed4(l.mean_dsc) << ", mean NSD " << fixed4(l.mean_nsd) << "; lesions found "
@@ -120,7 +127,7 @@ std::string nothing_matched(const ScoreSet& set) {
 
 int cmd_score(int argc, char** argv) {
   ScoreSettings st;
-  std::string json_path, csv_path, geometry = "warn", missing = "zero", buckets;
+  std::string json_path, csv_path, geometry = "warn", missing = "zero", buckets, metrics = "dsc,nsd", nsd_at;
   double tolerance = 2.0;
   int threads = 0, connectivity = 26;
   bool lesion_wise = false, quiet = false;
@@ -149,6 +156,13 @@ int cmd_score(int argc, char** argv) {
       .option("--connectivity", "6|18|26", "connectivity of lesions for --lesion-wise (default 26)", &connectivity)
       .option("--volume-buckets", "ML,ML,..", "lesion volume bucket edges in ml for sensitivity (default 0.5,5,50)",
               &buckets)
+      .option("--metrics", "LIST",
+              "metrics, comma-separated: dsc,nsd (default, the official ones, always computed) plus any of iou, hd, "
+              "hd95, masd, assd (surface distances in mm, as google-deepmind/surface-distance defines them); per "
+              "lesion too with --lesion-wise",
+              &metrics)
+      .option("--nsd-at-mm", "MM,MM,..", "NSD at more tolerances (nsd_at_mm, without the 0.2 DSC gate); "
+                                         "--tolerance-mm stays the one of the official nsd", &nsd_at)
       .flag("--quiet", "print no table, only the summary", &quiet)
       .epilog(
           "Examples:\n"
@@ -168,6 +182,10 @@ int cmd_score(int argc, char** argv) {
   st.lesion_wise = lesion_wise;
   st.lesion.connectivity = connectivity;
   if (!buckets.empty()) st.lesion.bucket_edges_ml = parse_edges(buckets);
+  if (const std::string why = parse_metric_list(metrics, st.metrics); !why.empty()) throw UsageError("--metrics: " + why);
+  if (!nsd_at.empty())
+    if (const std::string why = parse_tolerance_list(nsd_at, st.metrics.nsd_at_mm); !why.empty())
+      throw UsageError("--nsd-at-mm: " + why);
   if ((args.given("--connectivity") || args.given("--volume-buckets")) && !lesion_wise)
     std::cerr << "lesionbench score: note: --connectivity and --volume-buckets apply only with --lesion-wise\n";
 
