@@ -5,6 +5,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
@@ -49,57 +50,74 @@ struct BorderPoint {
   uint8_t code;
 };
 
-// Codes of point slice z (w x h points) of a view: point (x, y) sees voxels x-1..x, y-1..y of slices z-1, z.
-void slice_codes(const MaskView& m, int64_t z, uint8_t* out, std::vector<uint8_t>& pad) {
+// Which voxel rows (j, k) of a view hold any voxel: lets the code pass skip empty space, most of a crop that
+// spans the volume because of scattered false positives.
+std::vector<uint8_t> voxel_rows(const MaskView& m) {
+  const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
+  std::vector<uint8_t> flags(static_cast<size_t>(n1 * n2), 0);
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n2, 4), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t k = r.begin(); k < r.end(); ++k)
+      for (int64_t j = 0; j < n1; ++j) {
+        const uint8_t* row = m.data + j * m.stride_j + k * m.stride_k;
+        uint8_t acc = 0;
+        for (int64_t i = 0; i < n0; ++i) acc |= row[i];
+        flags[static_cast<size_t>(j + n1 * k)] = acc != 0;
+      }
+  });
+  return flags;
+}
+
+// Border points of point slice z of a view, appended to `list` in column order. Point (x, y) sees voxels
+// x-1..x, y-1..y of slices z-1 and z; a point row whose four voxel rows are empty has no border point.
+void slice_border(const MaskView& m, const std::vector<uint8_t>& flags, int64_t z, std::vector<uint8_t>& pad,
+                  std::vector<BorderPoint>& list) {
   const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
   const int64_t w = n0 + 1, h = n1 + 1, pw = n0 + 2;
-  pad.assign(static_cast<size_t>(4 * pw), 0);
+  if (pad.size() < static_cast<size_t>(4 * pw)) pad.assign(static_cast<size_t>(4 * pw), 0);
+  auto active = [&](int64_t yy, int64_t zz) {
+    return yy >= 0 && yy < n1 && zz >= 0 && zz < n2 && flags[static_cast<size_t>(yy + n1 * zz)];
+  };
   for (int64_t y = 0; y < h; ++y) {
+    if (!active(y - 1, z - 1) && !active(y, z - 1) && !active(y - 1, z) && !active(y, z)) continue;
     uint8_t* r[2][2];
-    bool any = false;
     for (int b = 0; b < 2; ++b)
       for (int c = 0; c < 2; ++c) {
         uint8_t* dst = pad.data() + (2 * b + c) * pw;
         r[b][c] = dst;
+        dst[0] = 0;
+        dst[pw - 1] = 0;
         const int64_t yy = y - 1 + b, zz = z - 1 + c;
-        if (yy >= 0 && yy < n1 && zz >= 0 && zz < n2) {
-          std::memcpy(dst + 1, m.data + yy * m.stride_j + zz * m.stride_k, static_cast<size_t>(n0));
-          any = true;
-        } else {
-          std::memset(dst + 1, 0, static_cast<size_t>(n0));
-        }
+        if (active(yy, zz)) std::memcpy(dst + 1, m.data + yy * m.stride_j + zz * m.stride_k, static_cast<size_t>(n0));
+        else std::memset(dst + 1, 0, static_cast<size_t>(n0));
       }
-    uint8_t* o = out + y * w;
-    if (!any) {
-      std::memset(o, 0, static_cast<size_t>(w));
-      continue;
-    }
     const uint8_t *r00 = r[0][0], *r01 = r[0][1], *r10 = r[1][0], *r11 = r[1][1];
-    for (int64_t x = 0; x < w; ++x)
-      o[x] = static_cast<uint8_t>((r00[x] << 7) | (r01[x] << 6) | (r10[x] << 5) | (r11[x] << 4) | (r00[x + 1] << 3) |
-                                  (r01[x + 1] << 2) | (r10[x + 1] << 1) | r11[x + 1]);
+    for (int64_t x = 0; x < w; ++x) {
+      const uint8_t code = static_cast<uint8_t>((r00[x] << 7) | (r01[x] << 6) | (r10[x] << 5) | (r11[x] << 4) |
+                                                (r00[x + 1] << 3) | (r01[x + 1] << 2) | (r10[x + 1] << 1) | r11[x + 1]);
+      if (surface::is_border(code)) list.push_back({x + w * y, z, code});
+    }
   }
 }
 
-// Lower envelope of parabolas f(q) + ((x - q) * s)^2 over the finite f, then for every x the q that minimises
-// the exact expression. The envelope is found in floating point; its neighbours are compared with the exact
-// expression, so a boundary misplaced by rounding cannot pick a farther point.
+// Lower envelope of parabolas f(q) + (x - p(q))^2 over candidates q at increasing positions p(q) (mm), queried
+// at increasing x. The envelope is found in floating point; at each query its neighbours are compared with the
+// caller's exact expression too, so a boundary misplaced by rounding cannot pick a farther point.
 struct Envelope {
-  std::vector<int64_t> v;
-  std::vector<double> zb;
-  // f: n values (NaN = absent). exact(q, x): the exact value for x from q. out[x] = argmin q, or -1.
-  template <class F, class Exact>
-  void run(int64_t n, double s, const F& f, const Exact& exact, int64_t* out) {
+  std::vector<int64_t> v;  // candidate indices on the envelope
+  std::vector<double> zb;  // where each starts
+  size_t k = 0;
+  // n candidates; pos(i) their positions (increasing), val(i) their values (all finite).
+  template <class Pos, class Val>
+  void build(int64_t n, const Pos& pos, const Val& val) {
     v.clear();
     zb.clear();
+    k = 0;
     for (int64_t q = 0; q < n; ++q) {
-      const double fq = f(q);
-      if (std::isnan(fq)) continue;
-      const double pq = static_cast<double>(q) * s;
+      const double fq = val(q), pq = pos(q);
       while (!v.empty()) {
         const int64_t r = v.back();
-        const double pr = static_cast<double>(r) * s;
-        const double b = ((fq + pq * pq) - (f(r) + pr * pr)) / (2 * pq - 2 * pr);
+        const double pr = pos(r);
+        const double b = ((fq + pq * pq) - (val(r) + pr * pr)) / (2 * pq - 2 * pr);
         if (b <= zb.back()) {
           v.pop_back();
           zb.pop_back();
@@ -114,31 +132,29 @@ struct Envelope {
         zb.push_back(-std::numeric_limits<double>::infinity());
       }
     }
-    if (v.empty()) {
-      for (int64_t x = 0; x < n; ++x) out[x] = -1;
-      return;
-    }
-    size_t k = 0;
-    for (int64_t x = 0; x < n; ++x) {
-      const double px = static_cast<double>(x) * s;
-      while (k + 1 < v.size() && zb[k + 1] < px) ++k;
-      int64_t best = v[k];
-      double best_v = exact(best, x);
-      for (size_t nb : {k - 1, k + 1}) {
-        if (nb >= v.size()) continue;  // k - 1 wraps for k = 0
-        const double e = exact(v[nb], x);
-        if (e < best_v) {
-          best_v = e;
-          best = v[nb];
-        }
+  }
+  bool empty() const { return v.empty(); }
+  // The candidate nearest to position px (queries in increasing px); exact(q) is its exact value there.
+  template <class Exact>
+  int64_t query(double px, const Exact& exact) {
+    while (k + 1 < v.size() && zb[k + 1] < px) ++k;
+    int64_t best = v[k];
+    double best_v = exact(best);
+    for (size_t nb : {k - 1, k + 1}) {
+      if (nb >= v.size()) continue;  // k - 1 wraps for k = 0
+      const double e = exact(v[nb]);
+      if (e < best_v) {
+        best_v = e;
+        best = v[nb];
       }
-      out[x] = best;
     }
+    return best;
   }
 };
 
 // Distances from every border point of `from` to the nearest border point of `to`, both given as lists of border
-// points sorted by (z, column). Columns: the (x, y) columns holding a point of `from`.
+// points sorted by (z, column). Work is sparse: per slice only the rows of `to` that hold a point, and only the
+// (x, y) columns that hold a point of `from`.
 void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoint>& to, int64_t w, int64_t h,
               int64_t depth, const std::array<double, 3>& s, const std::array<double, 256>& area,
               std::vector<SurfelDistance>& out) {
@@ -148,7 +164,7 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
     for (const auto& p : from) out.push_back({std::numeric_limits<double>::infinity(), area[p.code], p.code});
     return;
   }
-  // Compact column index of `from`'s columns.
+  // Compact index of `from`'s columns, and per x the y's of those columns, ascending.
   std::vector<int32_t> col_index(static_cast<size_t>(w * h), -1);
   std::vector<int64_t> columns;
   for (const auto& p : from)
@@ -157,19 +173,25 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
       columns.push_back(p.column);
     }
   const size_t nc = columns.size();
-  std::vector<uint8_t> x_wanted(static_cast<size_t>(w), 0);
-  for (int64_t c : columns) x_wanted[static_cast<size_t>(c % w)] = 1;
+  std::vector<size_t> wy_start(static_cast<size_t>(w + 1), 0);
+  for (int64_t c : columns) ++wy_start[static_cast<size_t>(c % w) + 1];
+  for (int64_t x = 0; x < w; ++x) wy_start[static_cast<size_t>(x + 1)] += wy_start[static_cast<size_t>(x)];
+  std::vector<int32_t> wy(nc);
+  {
+    std::vector<size_t> fill(wy_start.begin(), wy_start.end() - 1);
+    for (int64_t c : columns) wy[fill[static_cast<size_t>(c % w)]++] = static_cast<int32_t>(c / w);
+    for (int64_t x = 0; x < w; ++x) std::sort(wy.begin() + static_cast<std::ptrdiff_t>(wy_start[static_cast<size_t>(x)]),
+                                              wy.begin() + static_cast<std::ptrdiff_t>(wy_start[static_cast<size_t>(x + 1)]));
+  }
   // Per kept column and slice: offsets (di, dj) to the nearest point of `to` in that slice, or kNone.
   std::vector<std::array<int32_t, 2>> plane(nc * static_cast<size_t>(depth), {kNone, kNone});
-  // Where each slice's points of `to` start in the list.
   std::vector<size_t> slice_start(static_cast<size_t>(depth + 1), 0);
   for (const auto& p : to) ++slice_start[static_cast<size_t>(p.z + 1)];
   for (int64_t z = 0; z < depth; ++z) slice_start[static_cast<size_t>(z + 1)] += slice_start[static_cast<size_t>(z)];
 
   struct Scratch {
-    std::vector<int32_t> di;      // per point of the slice: offset along i to the nearest point in its row
-    std::vector<int64_t> arg;     // per y of a column: row of the nearest point
-    std::vector<uint8_t> mark;
+    std::vector<int64_t> rows;  // y of the rows holding a point of `to`, ascending
+    std::vector<int32_t> di;    // per such row and x: offset along i to the row's nearest point
     Envelope env;
   };
   tbb::combinable<Scratch> scratch;
@@ -178,52 +200,56 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
     for (int64_t z = r.begin(); z < r.end(); ++z) {
       const size_t b0 = slice_start[static_cast<size_t>(z)], b1 = slice_start[static_cast<size_t>(z + 1)];
       if (b0 == b1) continue;  // no point of `to` in this slice: stays kNone
-      sc.mark.assign(static_cast<size_t>(w * h), 0);
-      for (size_t q = b0; q < b1; ++q) sc.mark[static_cast<size_t>(to[q].column)] = 1;
-      // Pass along i: two scans per row.
-      sc.di.assign(static_cast<size_t>(w * h), kNone);
-      for (int64_t y = 0; y < h; ++y) {
-        const uint8_t* m = sc.mark.data() + y * w;
-        int32_t* d = sc.di.data() + y * w;
-        int64_t last = -1;
+      // Pass along i, for the rows that hold points (sorted by column, so by row, then x): two scans each.
+      sc.rows.clear();
+      sc.di.clear();
+      for (size_t q = b0; q < b1;) {
+        const int64_t y = to[q].column / w;
+        size_t e = q;
+        while (e < b1 && to[e].column / w == y) ++e;
+        sc.rows.push_back(y);
+        sc.di.resize(sc.rows.size() * static_cast<size_t>(w));
+        int32_t* d = sc.di.data() + (sc.rows.size() - 1) * static_cast<size_t>(w);
+        // Points of this row at x = to[q..e).column % w, ascending: the nearest is the one before or after.
+        size_t nxt = q;
         for (int64_t x = 0; x < w; ++x) {
-          if (m[x]) last = x;
-          if (last >= 0) d[x] = static_cast<int32_t>(x - last);
+          while (nxt < e && to[nxt].column % w < x) ++nxt;
+          int64_t best = std::numeric_limits<int64_t>::max();
+          if (nxt < e) best = to[nxt].column % w - x;
+          if (nxt > q) best = std::min<int64_t>(best, x - to[nxt - 1].column % w);
+          d[x] = static_cast<int32_t>(best);
         }
-        last = -1;
-        for (int64_t x = w - 1; x >= 0; --x) {
-          if (m[x]) last = x;
-          if (last >= 0 && (d[x] == kNone || last - x < d[x])) d[x] = static_cast<int32_t>(last - x);
-        }
+        q = e;
       }
-      // Pass along j, column by column, only where a kept column lies in that x.
-      sc.arg.resize(static_cast<size_t>(h));
+      // Pass along j for each x that has kept columns, queried only at their y's.
+      const int64_t nr = static_cast<int64_t>(sc.rows.size());
       for (int64_t x = 0; x < w; ++x) {
-        if (!x_wanted[static_cast<size_t>(x)]) continue;
-        auto f = [&](int64_t y) {
-          const int32_t d = sc.di[static_cast<size_t>(x + w * y)];
-          if (d == kNone) return std::numeric_limits<double>::quiet_NaN();
-          const double t0 = static_cast<double>(d) * s[0];
+        const size_t y0 = wy_start[static_cast<size_t>(x)], y1 = wy_start[static_cast<size_t>(x + 1)];
+        if (y0 == y1) continue;
+        auto dix = [&](int64_t q) { return sc.di[static_cast<size_t>(q) * static_cast<size_t>(w) + static_cast<size_t>(x)]; };
+        auto pos = [&](int64_t q) { return static_cast<double>(sc.rows[static_cast<size_t>(q)]) * s[1]; };
+        auto val = [&](int64_t q) {
+          const double t0 = static_cast<double>(dix(q)) * s[0];
           return t0 * t0;
         };
-        auto exact = [&](int64_t q, int64_t y) {
-          const double t0 = static_cast<double>(sc.di[static_cast<size_t>(x + w * q)]) * s[0];
-          const double t1 = static_cast<double>(y - q) * s[1];
-          return t0 * t0 + t1 * t1;
-        };
-        sc.env.run(h, s[1], f, exact, sc.arg.data());
-        for (int64_t y = 0; y < h; ++y) {
+        sc.env.build(nr, pos, val);
+        for (size_t k = y0; k < y1; ++k) {
+          const int64_t y = wy[k];
+          auto exact = [&](int64_t q) {
+            const double t0 = static_cast<double>(dix(q)) * s[0];
+            const double t1 = static_cast<double>(y - sc.rows[static_cast<size_t>(q)]) * s[1];
+            return t0 * t0 + t1 * t1;
+          };
+          const int64_t q = sc.env.query(static_cast<double>(y) * s[1], exact);
           const int32_t c = col_index[static_cast<size_t>(x + w * y)];
-          if (c < 0 || sc.arg[static_cast<size_t>(y)] < 0) continue;
-          const int64_t q = sc.arg[static_cast<size_t>(y)];
           plane[static_cast<size_t>(c) * static_cast<size_t>(depth) + static_cast<size_t>(z)] = {
-              sc.di[static_cast<size_t>(x + w * q)], static_cast<int32_t>(y - q)};
+              dix(q), static_cast<int32_t>(y - sc.rows[static_cast<size_t>(q)])};
         }
       }
     }
   });
 
-  // Points of `from` grouped by column (then z), and the pass along k per column.
+  // Points of `from` grouped by column (then z, as they come), and the pass along k per column.
   std::vector<size_t> order(from.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -234,29 +260,32 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
   for (size_t c = 0; c < nc; ++c) col_start[c + 1] += col_start[c];
   out.resize(from.size());
   struct ColScratch {
-    std::vector<int64_t> arg;
+    std::vector<int64_t> zs;  // slices with a nearest point
     Envelope env;
   };
   tbb::combinable<ColScratch> cols;
   tbb::parallel_for(tbb::blocked_range<size_t>(0, nc, 16), [&](const tbb::blocked_range<size_t>& r) {
     ColScratch& sc = cols.local();
-    sc.arg.resize(static_cast<size_t>(depth));
     for (size_t c = r.begin(); c < r.end(); ++c) {
       const auto* col = plane.data() + c * static_cast<size_t>(depth);
+      sc.zs.clear();
+      for (int64_t z = 0; z < depth; ++z)
+        if (col[z][0] != kNone) sc.zs.push_back(z);
       auto base = [&](int64_t q) {
-        const double t0 = static_cast<double>(col[q][0]) * s[0], t1 = static_cast<double>(col[q][1]) * s[1];
+        const auto& o = col[sc.zs[static_cast<size_t>(q)]];
+        const double t0 = static_cast<double>(o[0]) * s[0], t1 = static_cast<double>(o[1]) * s[1];
         return t0 * t0 + t1 * t1;
       };
-      auto f = [&](int64_t q) { return col[q][0] == kNone ? std::numeric_limits<double>::quiet_NaN() : base(q); };
-      auto exact = [&](int64_t q, int64_t z) {
-        const double t2 = static_cast<double>(z - q) * s[2];
-        return base(q) + t2 * t2;
-      };
-      sc.env.run(depth, s[2], f, exact, sc.arg.data());
+      auto pos = [&](int64_t q) { return static_cast<double>(sc.zs[static_cast<size_t>(q)]) * s[2]; };
+      sc.env.build(static_cast<int64_t>(sc.zs.size()), pos, base);
       for (size_t k = col_start[c]; k < col_start[c + 1]; ++k) {
         const BorderPoint& p = from[order[k]];
-        const int64_t q = sc.arg[static_cast<size_t>(p.z)];
-        out[k] = {std::sqrt(exact(q, p.z)), area[p.code], p.code};
+        auto exact = [&](int64_t q) {
+          const double t2 = static_cast<double>(p.z - sc.zs[static_cast<size_t>(q)]) * s[2];
+          return base(q) + t2 * t2;
+        };
+        const int64_t q = sc.env.query(static_cast<double>(p.z) * s[2], exact);
+        out[k] = {std::sqrt(exact(q)), area[p.code], p.code};
       }
     }
   });
@@ -275,20 +304,15 @@ SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, con
   const auto area = surface::surfel_areas(s);
   // Border points of both masks, slice by slice in parallel, then concatenated in (z, column) order.
   std::vector<std::vector<BorderPoint>> per_g(static_cast<size_t>(depth)), per_p(static_cast<size_t>(depth));
-  struct Buf {
-    std::vector<uint8_t> codes, pad;
-  };
-  tbb::combinable<Buf> bufs;
+  std::vector<uint8_t> flags_g, flags_p;
+  tbb::parallel_invoke([&] { flags_g = voxel_rows(gt); }, [&] { flags_p = voxel_rows(pred); });
+  tbb::combinable<std::vector<uint8_t>> pads;
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, depth, 4), [&](const tbb::blocked_range<int64_t>& r) {
-    Buf& b = bufs.local();
-    b.codes.resize(static_cast<size_t>(w * h));
-    for (int64_t z = r.begin(); z < r.end(); ++z)
-      for (int which = 0; which < 2; ++which) {
-        slice_codes(which == 0 ? gt : pred, z, b.codes.data(), b.pad);
-        auto& list = (which == 0 ? per_g : per_p)[static_cast<size_t>(z)];
-        for (int64_t c = 0; c < w * h; ++c)
-          if (surface::is_border(b.codes[static_cast<size_t>(c)])) list.push_back({c, z, b.codes[static_cast<size_t>(c)]});
-      }
+    auto& pad = pads.local();
+    for (int64_t z = r.begin(); z < r.end(); ++z) {
+      slice_border(gt, flags_g, z, pad, per_g[static_cast<size_t>(z)]);
+      slice_border(pred, flags_p, z, pad, per_p[static_cast<size_t>(z)]);
+    }
   });
   auto flatten = [](std::vector<std::vector<BorderPoint>>& per) {
     std::vector<BorderPoint> all;
