@@ -75,7 +75,7 @@ void print_board(const Leaderboard& b, std::ostream& out) {
 int cmd_report(int argc, char** argv) {
   ReportOptions opt;
   std::vector<std::string> dirs;
-  std::string weights, gpu_measure = "device", metrics = "dsc,nsd", nsd_at;
+  std::string weights, gpu_measure = "device", metrics = "dsc,nsd", nsd_at, matching = "overlap";
   double time_limit = 0, tolerance = 2.0;
   int threads = 0, seed = 1;
   bool no_lesion_wise = false, quiet = false, rescore = false;
@@ -118,6 +118,8 @@ int cmd_report(int argc, char** argv) {
       .option("--metrics", "LIST", "when scoring now: dsc,nsd (default) plus any of iou, hd, hd95, masd, assd (as in score)",
               &metrics)
       .option("--nsd-at-mm", "MM,MM,..", "when scoring now: NSD at more tolerances (as in score)", &nsd_at)
+      .option("--matching", "overlap|iou:T|hungarian", "when scoring now: lesion matching (as in score; default overlap)",
+              &matching)
       .option("--threads", "N", "threads when scoring now (default: all cores)", &threads)
       .flag("--allow-different-settings", "rank teams scored with different settings (tolerance, connectivity) anyway",
             &opt.allow_different_settings)
@@ -162,8 +164,10 @@ int cmd_report(int argc, char** argv) {
   if (!nsd_at.empty())
     if (const std::string why = parse_tolerance_list(nsd_at, opt.score.metrics.nsd_at_mm); !why.empty())
       throw UsageError("--nsd-at-mm: " + why);
-  if ((args.given("--metrics") || args.given("--nsd-at-mm")) && opt.gt_dir.empty())
-    throw UsageError("--metrics and --nsd-at-mm choose what is scored now: they need --gt");
+  if (const std::string why = parse_matching(matching, opt.score.lesion.matching); !why.empty())
+    throw UsageError("--matching: " + why);
+  if ((args.given("--metrics") || args.given("--nsd-at-mm") || args.given("--matching")) && opt.gt_dir.empty())
+    throw UsageError("--metrics, --nsd-at-mm and --matching choose what is scored now: they need --gt");
   opt.score.threads = threads;
   opt.tool = ToolInfo{"lesionbench", version(), git_commit()};
   const bool tty = isatty(STDERR_FILENO);

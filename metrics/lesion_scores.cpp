@@ -61,10 +61,37 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
   Components g, p;
   tbb::parallel_invoke([&] { g = label_components(gt, dims, settings.connectivity); },
                        [&] { p = label_components(pred, dims, settings.connectivity); });
-  const auto links = links_of(g, p);
+  auto links = links_of(g, p);
   const double voxel_ml = spacing_mm[0] * spacing_mm[1] * spacing_mm[2] / 1000.0;
 
   LesionWise lw;
+  {
+    // autoPET's volumes come from the overlap, before any matching.
+    std::vector<char> touches(static_cast<size_t>(p.count), 0);
+    for (int32_t c = 0; c < g.count; ++c) {
+      if (links[c].empty()) lw.fn_volume_ml += static_cast<double>(g.voxels[c]) * voxel_ml;
+      for (const Link& k : links[c]) touches[k.pred] = 1;
+    }
+    for (int32_t q = 0; q < p.count; ++q)
+      if (!touches[q]) lw.fp_volume_ml += static_cast<double>(p.voxels[q]) * voxel_ml;
+  }
+  if (settings.matching.one_to_one()) {
+    // Keep only the matched pair of each lesion: from here on P(g) is that one component (or nothing), and
+    // every component matched to no lesion is a false positive, whatever it overlaps.
+    std::vector<MatchCandidate> candidates;
+    for (int32_t c = 0; c < g.count; ++c)
+      for (const Link& k : links[c])
+        candidates.push_back({c, k.pred,
+                              static_cast<double>(k.overlap) /
+                                  static_cast<double>(g.voxels[c] + p.voxels[k.pred] - k.overlap)});
+    const std::vector<int32_t> match = match_one_to_one(candidates, g.count, p.count, settings.matching);
+    for (int32_t c = 0; c < g.count; ++c) {
+      std::vector<Link> kept;
+      for (const Link& k : links[c])
+        if (k.pred == match[c]) kept.push_back(k);
+      links[c] = std::move(kept);
+    }
+  }
   lw.n_gt = g.count;
   lw.n_pred = p.count;
   std::vector<char> linked(static_cast<size_t>(p.count), 0);
@@ -131,6 +158,7 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
         shared += k.overlap;
         les.pred_voxels += p.voxels[k.pred];
       }
+      les.overlap_voxels = shared;
       les.dsc = static_cast<double>(2 * shared) / static_cast<double>(les.voxels + les.pred_voxels);
       Box box = g.boxes[c];
       for (int d = 0; d < 3; ++d) {
@@ -180,6 +208,14 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
   if (lw.n_gt > 0) lw.sensitivity = static_cast<double>(lw.tp) / lw.n_gt;
   if (lw.n_pred > 0) lw.precision = static_cast<double>(lw.linked_pred) / lw.n_pred;
   if (lw.tp + lw.fn + lw.fp > 0) lw.f1 = 2.0 * lw.tp / (2.0 * lw.tp + lw.fn + lw.fp);
+  for (const auto& l : lesions)
+    if (l.detected)
+      lw.sum_tp_iou += static_cast<double>(l.overlap_voxels) / static_cast<double>(l.voxels + l.pred_voxels - l.overlap_voxels);
+  if (lw.n_gt + lw.n_pred > 0) {
+    lw.rq = lw.tp == 0 ? 0.0 : lw.tp / (lw.tp + 0.5 * lw.fp + 0.5 * lw.fn);
+    lw.sq = lw.tp == 0 ? 0.0 : lw.sum_tp_iou / lw.tp;
+    if (settings.matching.one_to_one()) lw.pq = *lw.sq * *lw.rq;
+  }
   lw.lesions = std::move(lesions);
   return lw;
 }

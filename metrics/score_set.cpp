@@ -373,11 +373,16 @@ LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std:
     else bucket.label = ml_text(lo[b]) + "-" + ml_text(hi[b]) + " ml";
     s.buckets.push_back(bucket);
   }
-  double sum_dsc = 0, sum_nsd = 0;
+  double sum_dsc = 0, sum_nsd = 0, sum_tp_iou = 0;
+  bool with_pq = false;
   for (const auto& c : cases) {
     if (!c.lesion_wise) continue;
     const LesionWise& lw = *c.lesion_wise;
     ++s.n_cases;
+    sum_tp_iou += lw.sum_tp_iou;
+    s.fp_volume_ml += lw.fp_volume_ml;
+    s.fn_volume_ml += lw.fn_volume_ml;
+    with_pq = with_pq || lw.pq.has_value();
     sum_dsc += lw.dsc;
     sum_nsd += lw.nsd;
     s.n_gt += lw.n_gt;
@@ -408,6 +413,11 @@ LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std:
   if (s.n_gt) s.sensitivity = static_cast<double>(s.tp) / s.n_gt;
   if (s.n_pred) s.precision = static_cast<double>(s.linked_pred) / s.n_pred;
   if (s.tp + s.fn + s.fp) s.f1 = 2.0 * s.tp / (2.0 * s.tp + s.fn + s.fp);
+  if (s.n_gt + s.n_pred > 0) {
+    s.rq = s.tp == 0 ? 0.0 : s.tp / (s.tp + 0.5 * s.fp + 0.5 * s.fn);
+    s.sq = s.tp == 0 ? 0.0 : sum_tp_iou / s.tp;
+    if (with_pq) s.pq = *s.sq * *s.rq;
+  }
   return s;
 }
 

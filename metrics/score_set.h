@@ -109,6 +109,8 @@ struct LesionSummary {
   std::optional<double> sensitivity, precision, f1;  // pooled over all lesions and components
   int healthy_cases = 0, healthy_cases_with_fp = 0, fp_on_healthy = 0;
   std::vector<LesionBucket> buckets;
+  double fp_volume_ml = 0, fn_volume_ml = 0;  // autoPET's, summed over the cases
+  std::optional<double> rq, sq, pq;           // pooled: RQ from the totals, SQ over all matched pairs, PQ = SQ * RQ
 };
 LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std::vector<double>& bucket_edges_ml);
 

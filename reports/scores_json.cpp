@@ -67,6 +67,11 @@ json lesion_wise_json(const LesionWise& lw, const MetricChoice& m) {
               {"f1", optional_number(lw.f1)},
               {"linked_pred", lw.linked_pred},
               {"fp_voxels", lw.fp_voxels},
+              {"fp_volume_ml", lw.fp_volume_ml},
+              {"fn_volume_ml", lw.fn_volume_ml},
+              {"rq", optional_number(lw.rq)},
+              {"sq", optional_number(lw.sq)},
+              {"pq", optional_number(lw.pq)},
               {"lesions", lesions}};
 }
 
@@ -130,6 +135,11 @@ json lesion_summary_json(const std::vector<CaseRecord>& cases, const LesionSetti
               {"healthy_cases", s.healthy_cases},
               {"healthy_cases_with_fp", s.healthy_cases_with_fp},
               {"fp_on_healthy", s.fp_on_healthy},
+              {"fp_volume_ml", s.fp_volume_ml},
+              {"fn_volume_ml", s.fn_volume_ml},
+              {"rq", optional_number(s.rq)},
+              {"sq", optional_number(s.sq)},
+              {"pq", optional_number(s.pq)},
               {"buckets", buckets}};
 }
 
@@ -175,6 +185,7 @@ json scores_to_json(const ScoreSet& set, const ToolInfo& tool) {
                 {"threads", st.threads},
                 {"lesion_wise", st.lesion_wise},
                 {"connectivity", st.lesion.connectivity},
+                {"matching", st.lesion.matching.name()},
                 {"volume_buckets_ml", st.lesion.bucket_edges_ml},
                 {"metrics", st.metrics.names()},
                 {"nsd_at_mm", st.metrics.nsd_at_mm}};
@@ -228,6 +239,11 @@ LesionWise lesion_wise_from_json(const json& j) {
   if (!j.at("f1").is_null()) lw.f1 = j["f1"].get<double>();
   lw.linked_pred = get_or<int>(j, "linked_pred", 0);
   lw.fp_voxels = get_or<int64_t>(j, "fp_voxels", 0);
+  lw.fp_volume_ml = get_or<double>(j, "fp_volume_ml", 0.0);
+  lw.fn_volume_ml = get_or<double>(j, "fn_volume_ml", 0.0);
+  for (auto [key, field] : {std::pair{"rq", &lw.rq}, std::pair{"sq", &lw.sq}, std::pair{"pq", &lw.pq}})
+    if (j.contains(key) && !j[key].is_null()) *field = j[key].get<double>();
+  lw.sum_tp_iou = lw.sq ? *lw.sq * lw.tp : 0.0;
   for (const auto& l : j.at("lesions")) {
     Lesion les;
     les.id = l.at("id").get<int>();
@@ -267,6 +283,9 @@ ScoreSet scores_from_json(const json& doc) {
     set.settings.threads = get_or<int>(st, "threads", 0);
     set.settings.lesion_wise = get_or<bool>(st, "lesion_wise", false);
     set.settings.lesion.connectivity = get_or<int>(st, "connectivity", 26);
+    if (const std::string why = parse_matching(get_or<std::string>(st, "matching", "overlap"), set.settings.lesion.matching);
+        !why.empty())
+      throw std::runtime_error("settings.matching: " + why);
     if (st.contains("volume_buckets_ml")) set.settings.lesion.bucket_edges_ml = st["volume_buckets_ml"].get<std::vector<double>>();
     // Files from before --metrics hold dsc and nsd only: the default choice.
     if (st.contains("metrics") && st["metrics"].is_array()) {

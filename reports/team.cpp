@@ -51,6 +51,8 @@ std::string scoring_settings_difference(const ScoreSettings& a, const ScoreSetti
   if (a.metrics.nsd_at_mm != b.metrics.nsd_at_mm) d << (d.tellp() > 0 ? "; " : "") << "nsd_at_mm differ";
   if (a.lesion_wise && b.lesion_wise) {
     differ("connectivity", a.lesion.connectivity, b.lesion.connectivity);
+    if (!(a.lesion.matching == b.lesion.matching))
+      d << (d.tellp() > 0 ? "; " : "") << "matching " << a.lesion.matching.name() << " vs " << b.lesion.matching.name();
     if (a.lesion.bucket_edges_ml != b.lesion.bucket_edges_ml)
       d << (d.tellp() > 0 ? "; " : "") << "volume_buckets_ml differ";
   }

@@ -180,6 +180,12 @@ TEST_CASE("compare: malformed or incomparable inputs exit 2") {
   r = run_cli("compare " + q(base) + " " + q(at));
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("nsd_at_mm differ") != std::string::npos);
+  // So is the lesion matching, when both are lesion-wise.
+  const std::string lw = score(p->gt, p->pred, dir / "lw.json", "--lesion-wise");
+  const std::string hu = score(p->gt, p->pred, dir / "hu.json", "--lesion-wise --matching hungarian");
+  r = run_cli("compare " + q(lw) + " " + q(hu));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("matching overlap vs hungarian") != std::string::npos);
   // No case in common.
   json j = json::parse(read_text(base));
   for (auto& c : j["cases"]) c["case"] = "other_" + c["case"].get<std::string>();
