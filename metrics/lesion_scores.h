@@ -8,6 +8,8 @@
 //    (computed in the tolerance neighbourhood of g, with P(g)'s area shared by the lesions it touches).
 //  - False positives: predicted components linked to no lesion.
 //  - Case score = sum of lesion scores / (lesions + false positives); 1 when both counts are 0.
+//  - One-to-one matchings (settings.matching, matching.h): P(g) is g's matched component alone, and every
+//    unmatched component is a false positive.
 #include <array>
 #include <cstdint>
 #include <optional>
