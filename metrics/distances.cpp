@@ -152,11 +152,16 @@ struct Envelope {
   }
 };
 
+// Entries of the pass-two plane held at once (8 bytes each): the kept columns are processed in ranges of x
+// small enough for this, so a prediction with border points in every column of a whole-body volume costs
+// 64 MiB here, not 8 bytes per voxel. Each range repeats only the cheap scan over the slice's points.
+constexpr size_t kPlaneEntries = size_t{8} << 20;  // the default of surface_distances' plane_entries
+
 // Distances from every border point of `from` to the nearest border point of `to`, both given as lists of border
 // points sorted by (z, column). Work is sparse: per slice only the rows of `to` that hold a point, and only the
 // (x, y) columns that hold a point of `from`.
 void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoint>& to, int64_t w, int64_t h,
-              int64_t depth, const std::array<double, 3>& s, const std::array<double, 256>& area,
+              int64_t depth, const std::array<double, 3>& s, const std::array<double, 256>& area, size_t plane_entries,
               std::vector<SurfelDistance>& out) {
   out.clear();
   if (from.empty()) return;
@@ -164,92 +169,32 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
     for (const auto& p : from) out.push_back({std::numeric_limits<double>::infinity(), area[p.code], p.code});
     return;
   }
-  // Compact index of `from`'s columns, and per x the y's of those columns, ascending.
-  std::vector<int32_t> col_index(static_cast<size_t>(w * h), -1);
-  std::vector<int64_t> columns;
-  for (const auto& p : from)
-    if (col_index[static_cast<size_t>(p.column)] < 0) {
-      col_index[static_cast<size_t>(p.column)] = static_cast<int32_t>(columns.size());
-      columns.push_back(p.column);
-    }
-  const size_t nc = columns.size();
+  // `from`'s columns, numbered in (x, y) order: wy[wy_start[x] .. wy_start[x+1]) are the y's at x, ascending,
+  // and a column's number is its place in that list.
+  std::vector<uint8_t> has(static_cast<size_t>(w * h), 0);
+  for (const auto& p : from) has[static_cast<size_t>(p.column)] = 1;
   std::vector<size_t> wy_start(static_cast<size_t>(w + 1), 0);
-  for (int64_t c : columns) ++wy_start[static_cast<size_t>(c % w) + 1];
+  for (int64_t c = 0; c < w * h; ++c)
+    if (has[static_cast<size_t>(c)]) ++wy_start[static_cast<size_t>(c % w) + 1];
   for (int64_t x = 0; x < w; ++x) wy_start[static_cast<size_t>(x + 1)] += wy_start[static_cast<size_t>(x)];
+  const size_t nc = wy_start.back();
   std::vector<int32_t> wy(nc);
+  std::vector<int32_t> col_index(static_cast<size_t>(w * h), -1);
   {
     std::vector<size_t> fill(wy_start.begin(), wy_start.end() - 1);
-    for (int64_t c : columns) wy[fill[static_cast<size_t>(c % w)]++] = static_cast<int32_t>(c / w);
-    for (int64_t x = 0; x < w; ++x) std::sort(wy.begin() + static_cast<std::ptrdiff_t>(wy_start[static_cast<size_t>(x)]),
-                                              wy.begin() + static_cast<std::ptrdiff_t>(wy_start[static_cast<size_t>(x + 1)]));
+    for (int64_t y = 0; y < h; ++y)  // y ascending, so each x's list comes out sorted
+      for (int64_t x = 0; x < w; ++x)
+        if (has[static_cast<size_t>(x + w * y)]) {
+          const size_t k = fill[static_cast<size_t>(x)]++;
+          wy[k] = static_cast<int32_t>(y);
+          col_index[static_cast<size_t>(x + w * y)] = static_cast<int32_t>(k);
+        }
   }
-  // Per kept column and slice: offsets (di, dj) to the nearest point of `to` in that slice, or kNone.
-  std::vector<std::array<int32_t, 2>> plane(nc * static_cast<size_t>(depth), {kNone, kNone});
+  std::vector<uint8_t>().swap(has);
   std::vector<size_t> slice_start(static_cast<size_t>(depth + 1), 0);
   for (const auto& p : to) ++slice_start[static_cast<size_t>(p.z + 1)];
   for (int64_t z = 0; z < depth; ++z) slice_start[static_cast<size_t>(z + 1)] += slice_start[static_cast<size_t>(z)];
-
-  struct Scratch {
-    std::vector<int64_t> rows;  // y of the rows holding a point of `to`, ascending
-    std::vector<int32_t> di;    // per such row and x: offset along i to the row's nearest point
-    Envelope env;
-  };
-  tbb::combinable<Scratch> scratch;
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, depth, 1), [&](const tbb::blocked_range<int64_t>& r) {
-    Scratch& sc = scratch.local();
-    for (int64_t z = r.begin(); z < r.end(); ++z) {
-      const size_t b0 = slice_start[static_cast<size_t>(z)], b1 = slice_start[static_cast<size_t>(z + 1)];
-      if (b0 == b1) continue;  // no point of `to` in this slice: stays kNone
-      // Pass along i, for the rows that hold points (sorted by column, so by row, then x): two scans each.
-      sc.rows.clear();
-      sc.di.clear();
-      for (size_t q = b0; q < b1;) {
-        const int64_t y = to[q].column / w;
-        size_t e = q;
-        while (e < b1 && to[e].column / w == y) ++e;
-        sc.rows.push_back(y);
-        sc.di.resize(sc.rows.size() * static_cast<size_t>(w));
-        int32_t* d = sc.di.data() + (sc.rows.size() - 1) * static_cast<size_t>(w);
-        // Points of this row at x = to[q..e).column % w, ascending: the nearest is the one before or after.
-        size_t nxt = q;
-        for (int64_t x = 0; x < w; ++x) {
-          while (nxt < e && to[nxt].column % w < x) ++nxt;
-          int64_t best = std::numeric_limits<int64_t>::max();
-          if (nxt < e) best = to[nxt].column % w - x;
-          if (nxt > q) best = std::min<int64_t>(best, x - to[nxt - 1].column % w);
-          d[x] = static_cast<int32_t>(best);
-        }
-        q = e;
-      }
-      // Pass along j for each x that has kept columns, queried only at their y's.
-      const int64_t nr = static_cast<int64_t>(sc.rows.size());
-      for (int64_t x = 0; x < w; ++x) {
-        const size_t y0 = wy_start[static_cast<size_t>(x)], y1 = wy_start[static_cast<size_t>(x + 1)];
-        if (y0 == y1) continue;
-        auto dix = [&](int64_t q) { return sc.di[static_cast<size_t>(q) * static_cast<size_t>(w) + static_cast<size_t>(x)]; };
-        auto pos = [&](int64_t q) { return static_cast<double>(sc.rows[static_cast<size_t>(q)]) * s[1]; };
-        auto val = [&](int64_t q) {
-          const double t0 = static_cast<double>(dix(q)) * s[0];
-          return t0 * t0;
-        };
-        sc.env.build(nr, pos, val);
-        for (size_t k = y0; k < y1; ++k) {
-          const int64_t y = wy[k];
-          auto exact = [&](int64_t q) {
-            const double t0 = static_cast<double>(dix(q)) * s[0];
-            const double t1 = static_cast<double>(y - sc.rows[static_cast<size_t>(q)]) * s[1];
-            return t0 * t0 + t1 * t1;
-          };
-          const int64_t q = sc.env.query(static_cast<double>(y) * s[1], exact);
-          const int32_t c = col_index[static_cast<size_t>(x + w * y)];
-          plane[static_cast<size_t>(c) * static_cast<size_t>(depth) + static_cast<size_t>(z)] = {
-              dix(q), static_cast<int32_t>(y - sc.rows[static_cast<size_t>(q)])};
-        }
-      }
-    }
-  });
-
-  // Points of `from` grouped by column (then z, as they come), and the pass along k per column.
+  // Points of `from` grouped by column (then z, as they come).
   std::vector<size_t> order(from.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -259,41 +204,123 @@ void directed(const std::vector<BorderPoint>& from, const std::vector<BorderPoin
   for (const auto& p : from) ++col_start[static_cast<size_t>(col_index[static_cast<size_t>(p.column)]) + 1];
   for (size_t c = 0; c < nc; ++c) col_start[c + 1] += col_start[c];
   out.resize(from.size());
+
+  struct Scratch {
+    std::vector<int64_t> rows;  // y of the rows holding a point of `to`, ascending
+    std::vector<int32_t> di;    // per such row and x of the range: offset along i to the row's nearest point
+    Envelope env;
+  };
   struct ColScratch {
     std::vector<int64_t> zs;  // slices with a nearest point
     Envelope env;
   };
+  tbb::combinable<Scratch> scratch;
   tbb::combinable<ColScratch> cols;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, nc, 16), [&](const tbb::blocked_range<size_t>& r) {
-    ColScratch& sc = cols.local();
-    for (size_t c = r.begin(); c < r.end(); ++c) {
-      const auto* col = plane.data() + c * static_cast<size_t>(depth);
-      sc.zs.clear();
-      for (int64_t z = 0; z < depth; ++z)
-        if (col[z][0] != kNone) sc.zs.push_back(z);
-      auto base = [&](int64_t q) {
-        const auto& o = col[sc.zs[static_cast<size_t>(q)]];
-        const double t0 = static_cast<double>(o[0]) * s[0], t1 = static_cast<double>(o[1]) * s[1];
-        return t0 * t0 + t1 * t1;
-      };
-      auto pos = [&](int64_t q) { return static_cast<double>(sc.zs[static_cast<size_t>(q)]) * s[2]; };
-      sc.env.build(static_cast<int64_t>(sc.zs.size()), pos, base);
-      for (size_t k = col_start[c]; k < col_start[c + 1]; ++k) {
-        const BorderPoint& p = from[order[k]];
-        auto exact = [&](int64_t q) {
-          const double t2 = static_cast<double>(p.z - sc.zs[static_cast<size_t>(q)]) * s[2];
-          return base(q) + t2 * t2;
-        };
-        const int64_t q = sc.env.query(static_cast<double>(p.z) * s[2], exact);
-        out[k] = {std::sqrt(exact(q)), area[p.code], p.code};
-      }
+  std::vector<std::array<int32_t, 2>> plane;
+  const size_t per_range = std::max<size_t>(1, plane_entries / static_cast<size_t>(depth));
+  for (int64_t xa = 0; xa < w;) {
+    int64_t xb = xa + 1;  // at least one x, however many columns it holds
+    while (xb < w && wy_start[static_cast<size_t>(xb + 1)] - wy_start[static_cast<size_t>(xa)] <= per_range) ++xb;
+    const size_t c0 = wy_start[static_cast<size_t>(xa)], c1 = wy_start[static_cast<size_t>(xb)];
+    const int64_t xw = xb - xa;
+    if (c0 == c1) {
+      xa = xb;
+      continue;
     }
-  });
+    // Per kept column of the range and slice: offsets (di, dj) to the nearest point of `to` there, or kNone.
+    plane.assign((c1 - c0) * static_cast<size_t>(depth), {kNone, kNone});
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, depth, 1), [&](const tbb::blocked_range<int64_t>& r) {
+      Scratch& sc = scratch.local();
+      for (int64_t z = r.begin(); z < r.end(); ++z) {
+        const size_t b0 = slice_start[static_cast<size_t>(z)], b1 = slice_start[static_cast<size_t>(z + 1)];
+        if (b0 == b1) continue;  // no point of `to` in this slice: stays kNone
+        // Pass along i for the rows that hold points (sorted by column: by row, then x), for x in [xa, xb).
+        sc.rows.clear();
+        sc.di.clear();
+        for (size_t q = b0; q < b1;) {
+          const int64_t y = to[q].column / w;
+          size_t e = q;
+          while (e < b1 && to[e].column / w == y) ++e;
+          sc.rows.push_back(y);
+          sc.di.resize(sc.rows.size() * static_cast<size_t>(xw));
+          int32_t* d = sc.di.data() + (sc.rows.size() - 1) * static_cast<size_t>(xw);
+          // The row's points at x = to[q..e).column % w, ascending: the nearest is the one before or after.
+          size_t nxt = static_cast<size_t>(
+              std::lower_bound(to.begin() + static_cast<std::ptrdiff_t>(q), to.begin() + static_cast<std::ptrdiff_t>(e), xa,
+                               [w](const BorderPoint& bp, int64_t x) { return bp.column % w < x; }) -
+              to.begin());
+          for (int64_t x = xa; x < xb; ++x) {
+            while (nxt < e && to[nxt].column % w < x) ++nxt;
+            int64_t best = std::numeric_limits<int64_t>::max();
+            if (nxt < e) best = to[nxt].column % w - x;
+            if (nxt > q) best = std::min<int64_t>(best, x - to[nxt - 1].column % w);
+            d[x - xa] = static_cast<int32_t>(best);
+          }
+          q = e;
+        }
+        // Pass along j for each x that has kept columns, queried only at their y's.
+        const int64_t nr = static_cast<int64_t>(sc.rows.size());
+        for (int64_t x = xa; x < xb; ++x) {
+          const size_t y0 = wy_start[static_cast<size_t>(x)], y1 = wy_start[static_cast<size_t>(x + 1)];
+          if (y0 == y1) continue;
+          auto dix = [&](int64_t q) {
+            return sc.di[static_cast<size_t>(q) * static_cast<size_t>(xw) + static_cast<size_t>(x - xa)];
+          };
+          auto pos = [&](int64_t q) { return static_cast<double>(sc.rows[static_cast<size_t>(q)]) * s[1]; };
+          auto val = [&](int64_t q) {
+            const double t0 = static_cast<double>(dix(q)) * s[0];
+            return t0 * t0;
+          };
+          sc.env.build(nr, pos, val);
+          for (size_t k = y0; k < y1; ++k) {
+            const int64_t y = wy[k];
+            auto exact = [&](int64_t q) {
+              const double t0 = static_cast<double>(dix(q)) * s[0];
+              const double t1 = static_cast<double>(y - sc.rows[static_cast<size_t>(q)]) * s[1];
+              return t0 * t0 + t1 * t1;
+            };
+            const int64_t q = sc.env.query(static_cast<double>(y) * s[1], exact);
+            plane[(k - c0) * static_cast<size_t>(depth) + static_cast<size_t>(z)] = {
+                dix(q), static_cast<int32_t>(y - sc.rows[static_cast<size_t>(q)])};
+          }
+        }
+      }
+    });
+    // Pass along k, per column of the range, queried at the slices of its points.
+    tbb::parallel_for(tbb::blocked_range<size_t>(c0, c1, 16), [&](const tbb::blocked_range<size_t>& r) {
+      ColScratch& sc = cols.local();
+      for (size_t c = r.begin(); c < r.end(); ++c) {
+        const auto* col = plane.data() + (c - c0) * static_cast<size_t>(depth);
+        sc.zs.clear();
+        for (int64_t z = 0; z < depth; ++z)
+          if (col[z][0] != kNone) sc.zs.push_back(z);
+        auto base = [&](int64_t q) {
+          const auto& o = col[sc.zs[static_cast<size_t>(q)]];
+          const double t0 = static_cast<double>(o[0]) * s[0], t1 = static_cast<double>(o[1]) * s[1];
+          return t0 * t0 + t1 * t1;
+        };
+        auto pos = [&](int64_t q) { return static_cast<double>(sc.zs[static_cast<size_t>(q)]) * s[2]; };
+        sc.env.build(static_cast<int64_t>(sc.zs.size()), pos, base);
+        for (size_t k = col_start[c]; k < col_start[c + 1]; ++k) {
+          const BorderPoint& p = from[order[k]];
+          auto exact = [&](int64_t q) {
+            const double t2 = static_cast<double>(p.z - sc.zs[static_cast<size_t>(q)]) * s[2];
+            return base(q) + t2 * t2;
+          };
+          const int64_t q = sc.env.query(static_cast<double>(p.z) * s[2], exact);
+          out[k] = {std::sqrt(exact(q)), area[p.code], p.code};
+        }
+      }
+    });
+    xa = xb;
+  }
 }
 
 }  // namespace
 
-SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& s) {
+SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& s,
+                                   size_t plane_entries) {
+  if (plane_entries == 0) plane_entries = kPlaneEntries;
   for (double v : s)
     if (!std::isfinite(v) || !(v > 0))
       throw std::invalid_argument("voxel spacing must be finite and > 0 mm, not " + std::to_string(v));
@@ -327,8 +354,8 @@ SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, con
   };
   const std::vector<BorderPoint> bg = flatten(per_g), bp = flatten(per_p);
   SurfaceDistances d;
-  directed(bg, bp, w, h, depth, s, area, d.gt_to_pred);
-  directed(bp, bg, w, h, depth, s, area, d.pred_to_gt);
+  directed(bg, bp, w, h, depth, s, area, plane_entries, d.gt_to_pred);
+  directed(bp, bg, w, h, depth, s, area, plane_entries, d.pred_to_gt);
   auto by_distance = [](const SurfelDistance& a, const SurfelDistance& b) {
     return a.distance_mm != b.distance_mm ? a.distance_mm < b.distance_mm : a.area_mm2 < b.area_mm2;
   };

@@ -12,7 +12,8 @@
 // region (the point grid of the crop, nothing outside it): separable, exact lower envelopes of parabolas
 // (Felzenszwalb & Huttenlocher) along i, j, then k, carrying the integer offsets to the nearest point so the
 // final distance is computed with the exact expression above. Slices run in parallel on TBB; the result of
-// the first two passes is kept only for the (i, j) columns that hold a border point of the mask being measured.
+// the first two passes is kept only for the (i, j) columns that hold a border point of the mask being measured,
+// in ranges of i small enough that it never takes more than 64 MiB (8 Mi entries), whatever the prediction.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -35,7 +36,9 @@ struct SurfaceDistances {
 
 // Both views must have the same dims. Throws std::invalid_argument for a spacing that is not finite and > 0,
 // or a region whose point slice exceeds 2^31 points (a volume no CT has; the caller reports it).
-SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& spacing_mm);
+// plane_entries: how many pass-two entries to hold at once (0: the default 8 Mi); small values are for tests.
+SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, const std::array<double, 3>& spacing_mm,
+                                   size_t plane_entries = 0);
 
 // surface-distance's compute_robust_hausdorff(d, percent): per direction the distance at which the cumulative
 // area reaches percent/100 (numpy's searchsorted, left), the larger of the two; +inf when a side is empty.

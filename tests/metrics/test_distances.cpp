@@ -138,6 +138,10 @@ TEST_CASE("distances: equal to a brute force on random anisotropic volumes", "[d
     if (!bg.empty() && !bp.empty()) {
       CHECK(distances_of(d.gt_to_pred) == brute_distances(bg, bp, s));
       CHECK(distances_of(d.pred_to_gt) == brute_distances(bp, bg, s));
+      // Holding the pass-two plane for one x at a time (the memory bound's ranges) changes nothing.
+      const auto one = surface_distances(MaskView::of(g.v.data(), dims), MaskView::of(p.v.data(), dims), s, 1);
+      CHECK(distances_of(one.gt_to_pred) == distances_of(d.gt_to_pred));
+      CHECK(distances_of(one.pred_to_gt) == distances_of(d.pred_to_gt));
       // NSD from the distances is the NSD engine's, bit for bit, at several tolerances.
       for (double tol : {0.0, 1.0, 2.0, 5.0}) {
         const SurfaceDice nsd =
