@@ -92,7 +92,7 @@ void print_summary(const ScoreSet& set, std::ostream& out) {
     out << m.name << ": mean " << (m.n ? fixed4(m.mean) : std::string("-")) << ", median "
         << (m.n ? fixed4(m.median) : std::string("-")) << " over " << m.n << " cases";
     if (m.n_null) out << "; " << m.n_null << " without a value";
-    if (m.mean_worst) out << " (mean counting them as the volume's diagonal: " << fixed4(*m.mean_worst) << ")";
+    if (m.mean_worst && m.n_null) out << " (mean counting them as the volume's diagonal: " << fixed4(*m.mean_worst) << ")";
     out << "\n";
   }
   if (set.settings.lesion_wise) {
