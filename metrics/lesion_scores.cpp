@@ -137,6 +137,26 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
     group_border[q] = border_counts(MaskView::of(buf.data(), {box.size(0), box.size(1), box.size(2)}));
   });
 
+  // Per-lesion surface distances (and NSD at extra tolerances) are computed in the box of g ∪ P(g), which no
+  // tolerance bounds: hundreds of metastases inside one predicted blob would each pay for the blob's box. The
+  // boxes are summed largest lesion first, and lesions beyond kDistanceBudget whole volumes get null distances
+  // and no nsd_at_mm (with the reason), so the cost stays within a few passes over the case.
+  constexpr int64_t kDistanceBudget = 4;
+  std::vector<char> distance_allowed(static_cast<size_t>(g.count), 1);
+  if (metrics.distances() || !metrics.nsd_at_mm.empty()) {
+    std::vector<int32_t> by_size(static_cast<size_t>(g.count));
+    std::iota(by_size.begin(), by_size.end(), 0);
+    std::stable_sort(by_size.begin(), by_size.end(), [&](int32_t a, int32_t b) { return g.voxels[a] > g.voxels[b]; });
+    const int64_t budget = kDistanceBudget * dims[0] * dims[1] * dims[2];
+    int64_t used = 0;
+    for (int32_t c : by_size) {
+      if (links[c].empty()) continue;
+      Box ub = g.boxes[c];
+      for (const Link& k : links[c]) ub = merge(ub, p.boxes[k.pred]);
+      used += ub.voxels();
+      if (used > budget) distance_allowed[c] = 0;
+    }
+  }
   std::vector<Lesion> lesions(static_cast<size_t>(g.count));
   tbb::parallel_for(tbb::blocked_range<int32_t>(0, g.count, 1), [&](const tbb::blocked_range<int32_t>& r) {
     std::vector<uint8_t> gbuf, pbuf;
@@ -175,7 +195,14 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       SurfelCounts near = count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), stencil);
       near.pred = group_border[lesion_group[c]].gt;  // the whole of P(g), not only what the crop holds
       les.nsd = surface_dice(near, spacing_mm).nsd();
-      if (metrics.any()) {
+      if (metrics.any() && !distance_allowed[c]) {
+        les.extra = ExtraScores{};
+        if (metrics.iou)
+          les.extra.iou = static_cast<double>(shared) / static_cast<double>(les.voxels + les.pred_voxels - shared);
+        les.extra.null_reason = "per-lesion distances and nsd_at_mm skipped: the boxes of the lesions and their "
+                                "predictions in this case exceed " + std::to_string(kDistanceBudget) +
+                                " times the volume (one prediction over many lesions)";
+      } else if (metrics.any()) {
         // Distances are not bounded by a tolerance: the box of g ∪ P(g), as a case's is the box of G ∪ P.
         Box ub = g.boxes[c];
         for (const Link& k : lk) ub = merge(ub, p.boxes[k.pred]);

@@ -215,6 +215,16 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
   if (settings.lesion_wise)
     rec.lesion_wise = score_lesions(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm,
                                     settings.case_settings.tolerance_mm, settings.lesion, settings.metrics);
+  if (rec.lesion_wise && settings.metrics.any()) {
+    size_t skipped = 0;
+    std::string why;
+    for (const auto& l : rec.lesion_wise->lesions)
+      if (l.extra.null_reason.starts_with("per-lesion")) {
+        ++skipped;
+        why = l.extra.null_reason;
+      }
+    if (skipped) rec.warnings.push_back(std::to_string(skipped) + " lesion(s): " + why);
+  }
   return finish(rec);
 }
 

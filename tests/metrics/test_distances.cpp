@@ -6,6 +6,7 @@
 #include <random>
 
 #include "metrics/distances.h"
+#include "metrics/lesion_scores.h"
 #include "metrics/mask_io.h"
 #include "metrics/metric_set.h"
 #include "metrics/score_set.h"
@@ -256,4 +257,34 @@ TEST_CASE("distances: equal to google-deepmind/surface-distance on the parity se
     CHECK(r.extra.nsd_at[0].second == Approx(ref.nsd1).epsilon(1e-12));
     CHECK(r.extra.nsd_at[1].second == Approx(ref.nsd5).epsilon(1e-12));
   }
+}
+
+TEST_CASE("distances per lesion: many lesions inside one predicted blob stay bounded", "[distances]") {
+  // 27 one-voxel lesions inside a prediction that fills the volume: every lesion's box of g ∪ P(g) is the whole
+  // volume. Boxes are summed largest first (ties: scan order) up to 4 volumes: 4 lesions get distances, the rest
+  // none (and no nsd_at_mm), with the reason; iou is still given.
+  Vol g(12, 12, 12), p(12, 12, 12);
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 3; ++c) g.at(2 + 4 * a, 2 + 4 * b, 2 + 4 * c) = 1;
+  std::fill(p.v.begin(), p.v.end(), 1);
+  MetricChoice m;
+  m.hd = m.iou = true;
+  m.nsd_at_mm = {1};
+  const LesionWise lw = score_lesions(g.v.data(), p.v.data(), g.dims, {1, 1, 1}, 2.0, LesionSettings{}, m);
+  REQUIRE(lw.lesions.size() == 27);
+  int with = 0, without = 0;
+  for (const auto& l : lw.lesions) {
+    CHECK(*l.extra.iou == Approx(1.0 / 1728));
+    if (l.extra.hd_mm) {
+      ++with;
+      CHECK(l.extra.nsd_at.size() == 1);
+    } else {
+      ++without;
+      CHECK(l.extra.nsd_at.empty());
+      CHECK(l.extra.null_reason.find("exceed 4 times the volume") != std::string::npos);
+    }
+  }
+  CHECK(with == 4);
+  CHECK(without == 23);
 }
