@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "metrics/case_scores.h"
+#include "metrics/metric_set.h"
 #include "reports/report.h"
 #include "runner/hmac.h"
 
@@ -82,6 +83,7 @@ int cmd_report(int argc, char** argv) {
   ReportOptions opt;
   std::vector<std::string> dirs;
   std::string weights, gpu_measure = "device", ranking = "rank-then-aggregate", p_adjust = "none";
+  std::string metrics = "dsc,nsd", nsd_at, matching = "overlap";
   double alpha = 0.05;
   double time_limit = 0, tolerance = 2.0;
   int threads = 0, seed = 1;
@@ -130,6 +132,11 @@ int cmd_report(int argc, char** argv) {
               &verify_key_file)
       .option("--tolerance-mm", "MM", "NSD tolerance when scoring now (default 2)", &tolerance)
       .flag("--no-lesion-wise", "when scoring now, leave out lesion-wise scores", &no_lesion_wise)
+      .option("--metrics", "LIST", "when scoring now: dsc,nsd (default) plus any of iou, hd, hd95, masd, assd (as in score)",
+              &metrics)
+      .option("--nsd-at-mm", "MM,MM,..", "when scoring now: NSD at more tolerances (as in score)", &nsd_at)
+      .option("--matching", "overlap|iou:T|hungarian", "when scoring now: lesion matching (as in score; default overlap)",
+              &matching)
       .option("--threads", "N", "threads when scoring now (default: all cores)", &threads)
       .flag("--allow-different-settings", "rank teams scored with different settings (tolerance, connectivity) anyway",
             &opt.allow_different_settings)
@@ -174,6 +181,14 @@ int cmd_report(int argc, char** argv) {
   opt.team_dirs = dirs;
   opt.score.case_settings.tolerance_mm = tolerance;
   opt.score.lesion_wise = !no_lesion_wise;
+  if (const std::string why = parse_metric_list(metrics, opt.score.metrics); !why.empty()) throw UsageError("--metrics: " + why);
+  if (!nsd_at.empty())
+    if (const std::string why = parse_tolerance_list(nsd_at, opt.score.metrics.nsd_at_mm); !why.empty())
+      throw UsageError("--nsd-at-mm: " + why);
+  if (const std::string why = parse_matching(matching, opt.score.lesion.matching); !why.empty())
+    throw UsageError("--matching: " + why);
+  if ((args.given("--metrics") || args.given("--nsd-at-mm") || args.given("--matching")) && opt.gt_dir.empty())
+    throw UsageError("--metrics, --nsd-at-mm and --matching choose what is scored now: they need --gt");
   opt.score.threads = threads;
   opt.tool = ToolInfo{"lesionbench", version(), git_commit()};
   const bool tty = isatty(STDERR_FILENO);

@@ -88,11 +88,22 @@ void print_summary(const ScoreSet& set, std::ostream& out) {
       first = false;
     }
   out << "\n";
+  for (const auto& m : summarize_extra(set.cases, set.settings.metrics)) {
+    out << m.name << ": mean " << (m.n ? fixed4(m.mean) : std::string("-")) << ", median "
+        << (m.n ? fixed4(m.median) : std::string("-")) << " over " << m.n << " cases";
+    if (m.n_null) out << "; " << m.n_null << " without a value";
+    if (m.mean_worst && m.n_null) out << " (mean counting them as the volume's diagonal: " << fixed4(*m.mean_worst) << ")";
+    out << "\n";
+  }
   if (set.settings.lesion_wise) {
     const LesionSummary l = summarize_lesions(set.cases, set.settings.lesion.bucket_edges_ml);
     out << "lesion-wise: mean DSC " << fixed4(l.mean_dsc) << ", mean NSD " << fixed4(l.mean_nsd) << "; lesions found "
         << l.tp << "/" << l.n_gt << ", false-positive components " << l.fp;
     if (l.healthy_cases) out << " (" << l.fp_on_healthy << " on " << l.healthy_cases << " healthy cases)";
+    out << "\nmatching " << set.settings.lesion.matching.name() << ": RQ " << (l.rq ? fixed4(*l.rq) : std::string("-"))
+        << ", SQ " << (l.sq ? fixed4(*l.sq) : std::string("-")) << ", PQ " << (l.pq ? fixed4(*l.pq) : std::string("-"))
+        << "; false-positive volume " << fixed4(l.fp_volume_ml) << " ml, false-negative volume " << fixed4(l.fn_volume_ml)
+        << " ml";
     out << "\nsensitivity by lesion volume:";
     for (const auto& b : l.buckets)
       out << "  " << b.label << " " << (b.sensitivity ? fixed4(*b.sensitivity) : std::string("-")) << " (" << b.detected
@@ -120,7 +131,7 @@ std::string nothing_matched(const ScoreSet& set) {
 
 int cmd_score(int argc, char** argv) {
   ScoreSettings st;
-  std::string json_path, csv_path, geometry = "warn", missing = "zero", buckets;
+  std::string json_path, csv_path, geometry = "warn", missing = "zero", buckets, metrics = "dsc,nsd", nsd_at, matching = "overlap";
   double tolerance = 2.0;
   int threads = 0, connectivity = 26;
   bool lesion_wise = false, quiet = false;
@@ -149,6 +160,18 @@ int cmd_score(int argc, char** argv) {
       .option("--connectivity", "6|18|26", "connectivity of lesions for --lesion-wise (default 26)", &connectivity)
       .option("--volume-buckets", "ML,ML,..", "lesion volume bucket edges in ml for sensitivity (default 0.5,5,50)",
               &buckets)
+      .option("--matching", "overlap|iou:T|hungarian",
+              "how lesions and predicted components are matched for --lesion-wise: overlap (default: every "
+              "component sharing a voxel), iou:T (one-to-one, greedy by IoU, pairs with IoU >= T) or hungarian "
+              "(one-to-one, the largest total IoU)",
+              &matching)
+      .option("--metrics", "LIST",
+              "metrics, comma-separated: dsc,nsd (default, the official ones, always computed) plus any of iou, hd, "
+              "hd95, masd, assd (surface distances in mm, as google-deepmind/surface-distance defines them); per "
+              "lesion too with --lesion-wise",
+              &metrics)
+      .option("--nsd-at-mm", "MM,MM,..", "NSD at more tolerances (nsd_at_mm, without the 0.2 DSC gate); "
+                                         "--tolerance-mm stays the one of the official nsd", &nsd_at)
       .flag("--quiet", "print no table, only the summary", &quiet)
       .epilog(
           "Examples:\n"
@@ -168,6 +191,14 @@ int cmd_score(int argc, char** argv) {
   st.lesion_wise = lesion_wise;
   st.lesion.connectivity = connectivity;
   if (!buckets.empty()) st.lesion.bucket_edges_ml = parse_edges(buckets);
+  if (const std::string why = parse_metric_list(metrics, st.metrics); !why.empty()) throw UsageError("--metrics: " + why);
+  if (const std::string why = parse_matching(matching, st.lesion.matching); !why.empty())
+    throw UsageError("--matching: " + why);
+  if (args.given("--matching") && !lesion_wise)
+    std::cerr << "lesionbench score: note: --matching applies only with --lesion-wise\n";
+  if (!nsd_at.empty())
+    if (const std::string why = parse_tolerance_list(nsd_at, st.metrics.nsd_at_mm); !why.empty())
+      throw UsageError("--nsd-at-mm: " + why);
   if ((args.given("--connectivity") || args.given("--volume-buckets")) && !lesion_wise)
     std::cerr << "lesionbench score: note: --connectivity and --volume-buckets apply only with --lesion-wise\n";
 

@@ -56,14 +56,42 @@ std::vector<std::vector<Link>> links_of(const Components& g, const Components& p
 }  // namespace
 
 LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
-                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings) {
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings,
+                         const MetricChoice& metrics) {
   Components g, p;
   tbb::parallel_invoke([&] { g = label_components(gt, dims, settings.connectivity); },
                        [&] { p = label_components(pred, dims, settings.connectivity); });
-  const auto links = links_of(g, p);
+  auto links = links_of(g, p);
   const double voxel_ml = spacing_mm[0] * spacing_mm[1] * spacing_mm[2] / 1000.0;
 
   LesionWise lw;
+  {
+    // autoPET's volumes come from the overlap, before any matching.
+    std::vector<char> touches(static_cast<size_t>(p.count), 0);
+    for (int32_t c = 0; c < g.count; ++c) {
+      if (links[c].empty()) lw.fn_volume_ml += static_cast<double>(g.voxels[c]) * voxel_ml;
+      for (const Link& k : links[c]) touches[k.pred] = 1;
+    }
+    for (int32_t q = 0; q < p.count; ++q)
+      if (!touches[q]) lw.fp_volume_ml += static_cast<double>(p.voxels[q]) * voxel_ml;
+  }
+  if (settings.matching.one_to_one()) {
+    // Keep only the matched pair of each lesion: from here on P(g) is that one component (or nothing), and
+    // every component matched to no lesion is a false positive, whatever it overlaps.
+    std::vector<MatchCandidate> candidates;
+    for (int32_t c = 0; c < g.count; ++c)
+      for (const Link& k : links[c])
+        candidates.push_back({c, k.pred,
+                              static_cast<double>(k.overlap) /
+                                  static_cast<double>(g.voxels[c] + p.voxels[k.pred] - k.overlap)});
+    const std::vector<int32_t> match = match_one_to_one(candidates, g.count, p.count, settings.matching);
+    for (int32_t c = 0; c < g.count; ++c) {
+      std::vector<Link> kept;
+      for (const Link& k : links[c])
+        if (k.pred == match[c]) kept.push_back(k);
+      links[c] = std::move(kept);
+    }
+  }
   lw.n_gt = g.count;
   lw.n_pred = p.count;
   std::vector<char> linked(static_cast<size_t>(p.count), 0);
@@ -109,6 +137,26 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
     group_border[q] = border_counts(MaskView::of(buf.data(), {box.size(0), box.size(1), box.size(2)}));
   });
 
+  // Per-lesion surface distances (and NSD at extra tolerances) are computed in the box of g ∪ P(g), which no
+  // tolerance bounds: hundreds of metastases inside one predicted blob would each pay for the blob's box. The
+  // boxes are summed largest lesion first, and lesions beyond kDistanceBudget whole volumes get null distances
+  // and no nsd_at_mm (with the reason), so the cost stays within a few passes over the case.
+  constexpr int64_t kDistanceBudget = 4;
+  std::vector<char> distance_allowed(static_cast<size_t>(g.count), 1);
+  if (metrics.distances() || !metrics.nsd_at_mm.empty()) {
+    std::vector<int32_t> by_size(static_cast<size_t>(g.count));
+    std::iota(by_size.begin(), by_size.end(), 0);
+    std::stable_sort(by_size.begin(), by_size.end(), [&](int32_t a, int32_t b) { return g.voxels[a] > g.voxels[b]; });
+    const int64_t budget = kDistanceBudget * dims[0] * dims[1] * dims[2];
+    int64_t used = 0;
+    for (int32_t c : by_size) {
+      if (links[c].empty()) continue;
+      Box ub = g.boxes[c];
+      for (const Link& k : links[c]) ub = merge(ub, p.boxes[k.pred]);
+      used += ub.voxels();
+      if (used > budget) distance_allowed[c] = 0;
+    }
+  }
   std::vector<Lesion> lesions(static_cast<size_t>(g.count));
   tbb::parallel_for(tbb::blocked_range<int32_t>(0, g.count, 1), [&](const tbb::blocked_range<int32_t>& r) {
     std::vector<uint8_t> gbuf, pbuf;
@@ -121,12 +169,16 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       const auto& lk = links[c];
       les.linked_pred = static_cast<int>(lk.size());
       les.detected = !lk.empty();
-      if (!les.detected) continue;
+      if (!les.detected) {
+        if (metrics.any()) les.extra = extra_scores_absent(metrics, "lesion missed: no predicted component");
+        continue;
+      }
       int64_t shared = 0;
       for (const Link& k : lk) {
         shared += k.overlap;
         les.pred_voxels += p.voxels[k.pred];
       }
+      les.overlap_voxels = shared;
       les.dsc = static_cast<double>(2 * shared) / static_cast<double>(les.voxels + les.pred_voxels);
       Box box = g.boxes[c];
       for (int d = 0; d < 3; ++d) {
@@ -143,6 +195,26 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
       SurfelCounts near = count_surfels(MaskView::of(gbuf.data(), bd), MaskView::of(pbuf.data(), bd), stencil);
       near.pred = group_border[lesion_group[c]].gt;  // the whole of P(g), not only what the crop holds
       les.nsd = surface_dice(near, spacing_mm).nsd();
+      if (metrics.any() && !distance_allowed[c]) {
+        les.extra = ExtraScores{};
+        if (metrics.iou)
+          les.extra.iou = static_cast<double>(shared) / static_cast<double>(les.voxels + les.pred_voxels - shared);
+        les.extra.null_reason = "per-lesion distances and nsd_at_mm skipped: the boxes of the lesions and their "
+                                "predictions in this case exceed " + std::to_string(kDistanceBudget) +
+                                " times the volume (one prediction over many lesions)";
+      } else if (metrics.any()) {
+        // Distances are not bounded by a tolerance: the box of g ∪ P(g), as a case's is the box of G ∪ P.
+        Box ub = g.boxes[c];
+        for (const Link& k : lk) ub = merge(ub, p.boxes[k.pred]);
+        const size_t un = static_cast<size_t>(ub.voxels());
+        gbuf.assign(un, 0);
+        pbuf.assign(un, 0);
+        rasterize(g, c, ub, gbuf.data());
+        for (const Link& k : lk) rasterize(p, k.pred, ub, pbuf.data());
+        const std::array<int64_t, 3> ud = {ub.size(0), ub.size(1), ub.size(2)};
+        les.extra = extra_scores(MaskView::of(gbuf.data(), ud), MaskView::of(pbuf.data(), ud), les.voxels,
+                                 les.pred_voxels, shared, spacing_mm, metrics);
+      }
     }
   });
   for (int64_t v : group_voxels) lw.nsd_work_voxels += v;
@@ -163,6 +235,14 @@ LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::arra
   if (lw.n_gt > 0) lw.sensitivity = static_cast<double>(lw.tp) / lw.n_gt;
   if (lw.n_pred > 0) lw.precision = static_cast<double>(lw.linked_pred) / lw.n_pred;
   if (lw.tp + lw.fn + lw.fp > 0) lw.f1 = 2.0 * lw.tp / (2.0 * lw.tp + lw.fn + lw.fp);
+  for (const auto& l : lesions)
+    if (l.detected)
+      lw.sum_tp_iou += static_cast<double>(l.overlap_voxels) / static_cast<double>(l.voxels + l.pred_voxels - l.overlap_voxels);
+  if (lw.n_gt + lw.n_pred > 0) {
+    lw.rq = lw.tp == 0 ? 0.0 : lw.tp / (lw.tp + 0.5 * lw.fp + 0.5 * lw.fn);
+    lw.sq = lw.tp == 0 ? 0.0 : lw.sum_tp_iou / lw.tp;
+    if (settings.matching.one_to_one()) lw.pq = *lw.sq * *lw.rq;
+  }
   lw.lesions = std::move(lesions);
   return lw;
 }

@@ -8,11 +8,15 @@
 //    (computed in the tolerance neighbourhood of g, with P(g)'s area shared by the lesions it touches).
 //  - False positives: predicted components linked to no lesion.
 //  - Case score = sum of lesion scores / (lesions + false positives); 1 when both counts are 0.
+//  - One-to-one matchings (settings.matching, matching.h): P(g) is g's matched component alone, and every
+//    unmatched component is a false positive.
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "metrics/matching.h"
+#include "metrics/metric_set.h"
 #include "metrics/surface_dice.h"
 
 namespace lb {
@@ -20,6 +24,7 @@ namespace lb {
 struct LesionSettings {
   int connectivity = 26;                           // 6, 18 or 26
   std::vector<double> bucket_edges_ml = {0.5, 5, 50};  // sensitivity buckets: < 0.5, 0.5-5, 5-50, >= 50 ml
+  Matching matching;  // overlap (P(g), the definition above), or one-to-one: iou:T or hungarian (matching.h)
 };
 
 struct Lesion {
@@ -30,8 +35,10 @@ struct Lesion {
   double dsc = 0, nsd = 0;
   bool detected = false;
   int linked_pred = 0;      // predicted components linked to this lesion
-  int64_t pred_voxels = 0;  // |P(g)|
+  int64_t pred_voxels = 0;  // |P(g)| (one-to-one: the matched component's voxels)
+  int64_t overlap_voxels = 0;  // |g ∩ P(g)|
   int64_t first_index = 0;  // linear index of its first voxel in scan order
+  ExtraScores extra;        // the chosen extra metrics of g against its prediction (missed: iou 0, NSD 0, no distance)
 };
 
 struct LesionWise {
@@ -40,6 +47,14 @@ struct LesionWise {
   int linked_pred = 0;  // predicted components linked to some lesion
   std::optional<double> sensitivity, precision, f1;
   int64_t fp_voxels = 0;
+  // autoPET's false-positive and false-negative volumes: predicted components that share no voxel with the ground
+  // truth, lesions that share none with the prediction; from the overlap alone, so the same under every matching.
+  double fp_volume_ml = 0, fn_volume_ml = 0;
+  // panoptica's recognition, segmentation and panoptic quality: RQ = tp / (tp + fp/2 + fn/2), SQ = mean IoU of
+  // the matched pairs (g with P(g) under overlap), PQ = SQ * RQ (one-to-one matchings only). No lesion and no
+  // component: all absent; instances but no tp: 0.
+  std::optional<double> rq, sq, pq;
+  double sum_tp_iou = 0;  // SQ's numerator, for pooling over cases
   // Voxels of the regions the NSDs were computed in: each distinct P(g) once, plus each lesion's box grown by
   // the tolerance. Bounded by the work that differs per lesion (issue 12 item 5), not lesions x |P(g)|.
   int64_t nsd_work_voxels = 0;
@@ -47,6 +62,7 @@ struct LesionWise {
 };
 
 LesionWise score_lesions(const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
-                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings);
+                         const std::array<double, 3>& spacing_mm, double tolerance_mm, const LesionSettings& settings,
+                         const MetricChoice& metrics = {});
 
 }  // namespace lb

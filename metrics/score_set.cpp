@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -96,6 +97,10 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
       r.dsc = r.nsd = r.nsd_ungated = 0.0;
       if (settings.lesion_wise)
         r.warnings.push_back(std::string("no lesion-wise scores: case status is ") + status_name(r.status));
+      if (settings.metrics.any()) {
+        r.extra = extra_scores_absent(settings.metrics, std::string("case status is ") + status_name(r.status));
+        if (settings.metrics.distances()) r.warnings.push_back("no surface distances: " + r.extra.null_reason);
+      }
     }
     return r;
   };
@@ -177,9 +182,31 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
   rec.gt_volume_ml = static_cast<double>(rec.gt_voxels) * voxel_ml;
   rec.pred_volume_ml = static_cast<double>(rec.pred_voxels) * voxel_ml;
   if (s.rule == Rule::computed || s.rule == Rule::below_dsc_gate) rec.surface = s.surface;
+  if (settings.metrics.any()) {
+    // The distance transform runs over the box of G ∪ P, as surface-distance crops to it.
+    const Box& box = s.overlap.union_box;
+    try {
+      rec.extra = extra_scores(MaskView::of(g.voxels.data(), g.dims).crop(box),
+                               MaskView::of(pred.mask.voxels.data(), g.dims).crop(box), s.overlap.gt_voxels,
+                               s.overlap.pred_voxels, s.overlap.both_voxels, g.spacing_mm, settings.metrics);
+    } catch (const std::invalid_argument& e) {
+      rec.extra = extra_scores_absent(settings.metrics, e.what());
+    }
+    if (!rec.extra.null_reason.empty()) rec.warnings.push_back("no surface distances: " + rec.extra.null_reason);
+  }
   if (settings.lesion_wise)
     rec.lesion_wise = score_lesions(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm,
-                                    settings.case_settings.tolerance_mm, settings.lesion);
+                                    settings.case_settings.tolerance_mm, settings.lesion, settings.metrics);
+  if (rec.lesion_wise && settings.metrics.any()) {
+    size_t skipped = 0;
+    std::string why;
+    for (const auto& l : rec.lesion_wise->lesions)
+      if (l.extra.null_reason.starts_with("per-lesion")) {
+        ++skipped;
+        why = l.extra.null_reason;
+      }
+    if (skipped) rec.warnings.push_back(std::to_string(skipped) + " lesion(s): " + why);
+  }
   return finish(rec);
 }
 
@@ -338,11 +365,16 @@ LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std:
     else bucket.label = ml_text(lo[b]) + "-" + ml_text(hi[b]) + " ml";
     s.buckets.push_back(bucket);
   }
-  double sum_dsc = 0, sum_nsd = 0;
+  double sum_dsc = 0, sum_nsd = 0, sum_tp_iou = 0;
+  bool with_pq = false;
   for (const auto& c : cases) {
     if (!c.lesion_wise) continue;
     const LesionWise& lw = *c.lesion_wise;
     ++s.n_cases;
+    sum_tp_iou += lw.sum_tp_iou;
+    s.fp_volume_ml += lw.fp_volume_ml;
+    s.fn_volume_ml += lw.fn_volume_ml;
+    with_pq = with_pq || lw.pq.has_value();
     sum_dsc += lw.dsc;
     sum_nsd += lw.nsd;
     s.n_gt += lw.n_gt;
@@ -373,7 +405,67 @@ LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std:
   if (s.n_gt) s.sensitivity = static_cast<double>(s.tp) / s.n_gt;
   if (s.n_pred) s.precision = static_cast<double>(s.linked_pred) / s.n_pred;
   if (s.tp + s.fn + s.fp) s.f1 = 2.0 * s.tp / (2.0 * s.tp + s.fn + s.fp);
+  if (s.n_gt + s.n_pred > 0) {
+    s.rq = s.tp == 0 ? 0.0 : s.tp / (s.tp + 0.5 * s.fp + 0.5 * s.fn);
+    s.sq = s.tp == 0 ? 0.0 : sum_tp_iou / s.tp;
+    if (with_pq) s.pq = *s.sq * *s.rq;
+  }
   return s;
+}
+
+std::vector<MetricSummary> summarize_extra(const std::vector<CaseRecord>& cases, const MetricChoice& choice) {
+  struct Column {
+    std::string name;
+    bool distance;
+    std::function<std::optional<double>(const ExtraScores&)> get;
+  };
+  std::vector<Column> cols;
+  if (choice.iou) cols.push_back({"iou", false, [](const ExtraScores& e) { return e.iou; }});
+  if (choice.hd) cols.push_back({"hd_mm", true, [](const ExtraScores& e) { return e.hd_mm; }});
+  if (choice.hd95) cols.push_back({"hd95_mm", true, [](const ExtraScores& e) { return e.hd95_mm; }});
+  if (choice.masd) cols.push_back({"masd_mm", true, [](const ExtraScores& e) { return e.masd_mm; }});
+  if (choice.assd) cols.push_back({"assd_mm", true, [](const ExtraScores& e) { return e.assd_mm; }});
+  for (size_t t = 0; t < choice.nsd_at_mm.size(); ++t) {
+    std::ostringstream name;
+    name << "nsd_at_" << choice.nsd_at_mm[t] << "mm";
+    cols.push_back({name.str(), false, [t](const ExtraScores& e) {
+                      return t < e.nsd_at.size() ? std::optional<double>(e.nsd_at[t].second) : std::nullopt;
+                    }});
+  }
+  std::vector<MetricSummary> out;
+  for (const auto& col : cols) {
+    MetricSummary m;
+    m.name = col.name;
+    std::vector<double> values;
+    double worst_sum = 0;
+    size_t worst_n = 0;
+    for (const auto& c : cases) {
+      const auto v = col.get(c.extra);
+      if (v) {
+        values.push_back(*v);
+        worst_sum += *v;
+        ++worst_n;
+        continue;
+      }
+      ++m.n_null;
+      if (c.dims[0] > 0) {
+        double d2 = 0;
+        for (int a = 0; a < 3; ++a) d2 += std::pow(static_cast<double>(c.dims[a]) * c.spacing_mm[a], 2);
+        worst_sum += std::sqrt(d2);
+        ++worst_n;
+      }
+    }
+    m.n = values.size();
+    if (!values.empty()) {
+      double sum = 0;
+      for (double v : values) sum += v;
+      m.mean = sum / static_cast<double>(values.size());
+      m.median = median(values);
+    }
+    if (col.distance && worst_n > 0) m.mean_worst = worst_sum / static_cast<double>(worst_n);
+    out.push_back(m);
+  }
+  return out;
 }
 
 }  // namespace lb

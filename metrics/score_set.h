@@ -11,6 +11,7 @@
 
 #include "metrics/case_scores.h"
 #include "metrics/lesion_scores.h"
+#include "metrics/metric_set.h"
 #include "metrics/nifti.h"
 
 namespace lb {
@@ -37,6 +38,7 @@ struct ScoreSettings {
   int threads = 0;  // 0 = all cores
   bool lesion_wise = false;
   LesionSettings lesion;
+  MetricChoice metrics;  // beyond dsc and nsd (--metrics, --nsd-at-mm); per lesion too with lesion_wise
 };
 
 struct CaseRecord {
@@ -52,6 +54,7 @@ struct CaseRecord {
   std::array<double, 3> spacing_mm{};
   std::optional<SurfaceDice> surface;
   std::optional<LesionWise> lesion_wise;
+  ExtraScores extra;  // the metrics of settings.metrics (none asked: empty)
   double seconds = 0;
 };
 
@@ -102,7 +105,20 @@ struct LesionSummary {
   std::optional<double> sensitivity, precision, f1;  // pooled over all lesions and components
   int healthy_cases = 0, healthy_cases_with_fp = 0, fp_on_healthy = 0;
   std::vector<LesionBucket> buckets;
+  double fp_volume_ml = 0, fn_volume_ml = 0;  // autoPET's, summed over the cases
+  std::optional<double> rq, sq, pq;           // pooled: RQ from the totals, SQ over all matched pairs, PQ = SQ * RQ
 };
 LesionSummary summarize_lesions(const std::vector<CaseRecord>& cases, const std::vector<double>& bucket_edges_ml);
+
+// Summary of one extra metric over the cases: a distance that is absent (one mask empty, or a case that is not
+// ok) counts as the worst value in `mean_worst`, the diagonal of the ground truth's volume in mm (the
+// largest distance two of its points can have), as MetricsReloaded counts a missing distance as the worst.
+struct MetricSummary {
+  std::string name;             // "hd_mm", "iou", "nsd_at_1mm", ...
+  size_t n = 0, n_null = 0;     // cases with a value, cases without
+  double mean = 0, median = 0;  // over the cases with a value (0 when none)
+  std::optional<double> mean_worst;  // distances only: absent values as the volume's diagonal
+};
+std::vector<MetricSummary> summarize_extra(const std::vector<CaseRecord>& cases, const MetricChoice& choice);
 
 }  // namespace lb

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -85,6 +86,33 @@ std::string metric_label(const std::string& m) {
   if (m == "time_s") return "time";
   if (m == "gpu_auc_mib_s") return "GPU AUC";
   return m;
+}
+
+// Columns of the extra metrics (score --metrics, --nsd-at-mm): header, tooltip, and the value of a case.
+struct ExtraColumn {
+  std::string label, title;
+  bool lower_is_better;
+  std::function<std::optional<double>(const ExtraScores&)> get;
+};
+std::vector<ExtraColumn> extra_columns(const MetricChoice& m) {
+  std::vector<ExtraColumn> c;
+  if (m.iou) c.push_back({"IoU", "|G∩P| / |G∪P|", false, [](const ExtraScores& e) { return e.iou; }});
+  if (m.hd) c.push_back({"HD (mm)", "Hausdorff distance (surface-distance's); – when a mask is empty", true,
+                         [](const ExtraScores& e) { return e.hd_mm; }});
+  if (m.hd95) c.push_back({"HD95 (mm)", "95th-percentile Hausdorff distance (surface-distance's)", true,
+                           [](const ExtraScores& e) { return e.hd95_mm; }});
+  if (m.masd) c.push_back({"MASD (mm)", "Mean of the two directed average surface distances", true,
+                           [](const ExtraScores& e) { return e.masd_mm; }});
+  if (m.assd) c.push_back({"ASSD (mm)", "Average symmetric surface distance", true,
+                           [](const ExtraScores& e) { return e.assd_mm; }});
+  for (size_t t = 0; t < m.nsd_at_mm.size(); ++t) {
+    std::ostringstream label;
+    label << "NSD@" << m.nsd_at_mm[t] << "mm";
+    c.push_back({label.str(), "NSD at this tolerance, without the 0.2 DSC gate", false, [t](const ExtraScores& e) {
+                   return t < e.nsd_at.size() ? std::optional<double>(e.nsd_at[t].second) : std::nullopt;
+                 }});
+  }
+  return c;
 }
 
 double jitter_of(const std::string& a, const std::string& b) {
@@ -294,6 +322,10 @@ void write_ranking_table(std::ostringstream& h, const Leaderboard& b) {
     << th("Mean-based", false, "ascending", "Place when teams are ranked on their means instead (aggregate-then-rank)")
     << th("DSC", false, "descending", "Mean case DSC (median below); failed cases count 0")
     << th("NSD", false, "descending", "Mean case NSD at the tolerance (median below); failed cases count 0");
+  const auto extra = extra_columns(b.score_settings.metrics);
+  for (const auto& c : extra)
+    h << th(c.label, false, c.lower_is_better ? "ascending" : "descending",
+            "Mean over the team's scored cases (median below; cases without a value are left out and counted). " + c.title);
   if (lesion) h << th("Lesions found", false, "descending", "Lesion-wise sensitivity (false-positive components below)");
   if (eff) h << th("Time (s)", false, "ascending", "Median wall time per case, container start and model loading included (mean below)");
   if (gpu)
@@ -319,6 +351,15 @@ void write_ranking_table(std::ostringstream& h, const Leaderboard& b) {
       << num_td(std::to_string(t.mean_based.place), std::to_string(t.mean_based.place))
       << num_td(fixed(t.summary.mean_dsc, 4), fixed(t.summary.mean_dsc, 9), "median " + fixed(t.summary.median_dsc, 4))
       << num_td(fixed(t.summary.mean_nsd, 4), fixed(t.summary.mean_nsd, 9), "median " + fixed(t.summary.median_nsd, 4));
+    if (!extra.empty()) {
+      const auto sums = summarize_extra(t.team.scores.cases, b.score_settings.metrics);
+      for (size_t k = 0; k < extra.size() && k < sums.size(); ++k) {
+        const auto& m = sums[k];
+        std::string sub = m.n ? "median " + fixed(m.median, 4) : "";
+        if (m.n_null) sub += (sub.empty() ? "" : ", ") + std::to_string(m.n_null) + " without";
+        h << (m.n ? num_td(fixed(m.mean, 4), fixed(m.mean, 9), sub) : num_td("–", "", sub));
+      }
+    }
     if (lesion) {
       if (t.lesion && t.lesion->sensitivity)
         h << num_td(fixed(*t.lesion->sensitivity * 100, 1) + "%", fixed(*t.lesion->sensitivity, 6),
@@ -400,6 +441,10 @@ void write_case_tables(std::ostringstream& h, const Leaderboard& b) {
     h << "</span></summary>\n<div class=\"table-wrap\"><table class=\"sortable cases\"><thead><tr>"
       << th("Case", true) << th("Status", true) << th("DSC", false, "ascending") << th("NSD", false, "ascending");
     if (lesion) h << th("Lesion DSC", false, "ascending") << th("Found", false, "ascending", "Lesions found of lesions") << th("FP", false, "descending", "False-positive components");
+    const bool pq = lesion && b.score_settings.lesion.matching.one_to_one();
+    if (pq) h << th("PQ", false, "ascending", "Panoptic quality under --matching " + b.score_settings.lesion.matching.name());
+    const auto extra = extra_columns(b.score_settings.metrics);
+    for (const auto& c : extra) h << th(c.label, false, c.lower_is_better ? "descending" : "ascending", c.title);
     if (eff) h << th("Time (s)", false, "descending") << th("GPU peak (MiB)", false, "descending");
     h << th("Notes", true) << "</tr></thead><tbody>\n";
     for (const CaseEntry* e : rows) {
@@ -415,6 +460,14 @@ void write_case_tables(std::ostringstream& h, const Leaderboard& b) {
         } else {
           h << num_td("–", "") << num_td("–", "") << num_td("–", "");
         }
+      }
+      if (pq) {
+        const auto v = e->score && e->score->lesion_wise ? e->score->lesion_wise->pq : std::nullopt;
+        h << num_td(opt_text(v, 4), data_v(v));
+      }
+      for (const auto& c : extra) {
+        const auto v = e->score ? c.get(e->score->extra) : std::nullopt;
+        h << num_td(opt_text(v, 4), data_v(v));
       }
       if (eff) {
         if (e->run) {

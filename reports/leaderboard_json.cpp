@@ -58,6 +58,8 @@ json lesion_summary_json(const LesionSummary& s) {
           {"sensitivity", opt(s.sensitivity)}, {"precision", opt(s.precision)},
           {"f1", opt(s.f1)},              {"healthy_cases", s.healthy_cases},
           {"healthy_cases_with_fp", s.healthy_cases_with_fp}, {"fp_on_healthy", s.fp_on_healthy},
+          {"rq", opt(s.rq)}, {"sq", opt(s.sq)}, {"pq", opt(s.pq)},
+          {"fp_volume_ml", s.fp_volume_ml}, {"fn_volume_ml", s.fn_volume_ml},
           {"buckets", buckets}};
 }
 
@@ -78,7 +80,21 @@ json efficiency_json(const Efficiency& e) {
           {"run_status_counts", counts}};
 }
 
-json case_json(const CaseEntry& e) {
+// The extra metrics of score --metrics (issue 16), as scores.json names them; nothing when none were asked.
+void put_extra(json& j, const ExtraScores& e, const MetricChoice& m) {
+  if (m.iou) j["iou"] = opt(e.iou);
+  if (m.hd) j["hd_mm"] = opt(e.hd_mm);
+  if (m.hd95) j["hd95_mm"] = opt(e.hd95_mm);
+  if (m.masd) j["masd_mm"] = opt(e.masd_mm);
+  if (m.assd) j["assd_mm"] = opt(e.assd_mm);
+  if (!m.nsd_at_mm.empty()) {
+    json at = json::array();
+    for (const auto& [t, v] : e.nsd_at) at.push_back({{"tolerance_mm", t}, {"nsd", v}});
+    j["nsd_at_mm"] = at;
+  }
+}
+
+json case_json(const CaseEntry& e, const MetricChoice& metrics) {
   json j{{"case", e.key},
          {"failed", e.failed},
          {"failure", e.failure.empty() ? json(nullptr) : json(e.failure)},
@@ -102,10 +118,13 @@ json case_json(const CaseEntry& e) {
     if (c.lesion_wise) {
       const auto& l = *c.lesion_wise;
       s["lesion_wise"] = {{"dsc", l.dsc}, {"nsd", l.nsd}, {"n_gt", l.n_gt}, {"n_pred", l.n_pred},
-                          {"tp", l.tp},   {"fn", l.fn},   {"fp", l.fp}};
+                          {"tp", l.tp},   {"fn", l.fn},   {"fp", l.fp},
+                          {"rq", opt(l.rq)}, {"sq", opt(l.sq)}, {"pq", opt(l.pq)},
+                          {"fp_volume_ml", l.fp_volume_ml}, {"fn_volume_ml", l.fn_volume_ml}};
     } else {
       s["lesion_wise"] = nullptr;
     }
+    put_extra(s, c.extra, metrics);
     j["score"] = s;
   } else {
     j["score"] = nullptr;
@@ -123,7 +142,11 @@ json team_json(const Leaderboard& b, const TeamResult& tr) {
   json counts = json::object();
   for (size_t k = 0; k < kAllStatuses.size(); ++k) counts[status_name(kAllStatuses[k])] = s.status_counts[k];
   json cases = json::array();
-  for (const auto& e : tr.cases) cases.push_back(case_json(e));
+  for (const auto& e : tr.cases) cases.push_back(case_json(e, b.score_settings.metrics));
+  json metrics = json::object();  // summary of the extra metrics over the team's scored cases
+  for (const auto& m : summarize_extra(tr.team.scores.cases, b.score_settings.metrics))
+    metrics[m.name] = {{"n", m.n}, {"n_null", m.n_null}, {"mean", m.n ? json(m.mean) : json(nullptr)},
+                       {"median", m.n ? json(m.median) : json(nullptr)}, {"mean_worst", opt(m.mean_worst)}};
   json stability = nullptr;
   if (b.settings.bootstrap_resamples > 0) {
     json means = json::object(), gaps = json::object();
@@ -149,6 +172,7 @@ json team_json(const Leaderboard& b, const TeamResult& tr) {
           {"dsc", {{"mean", s.mean_dsc}, {"median", s.median_dsc}, {"mean_rounded", s.mean_dsc_rounded}}},
           {"nsd", {{"mean", s.mean_nsd}, {"median", s.median_nsd}, {"mean_rounded", s.mean_nsd_rounded}}},
           {"lesion_wise", tr.lesion ? lesion_summary_json(*tr.lesion) : json(nullptr)},
+          {"metrics", metrics},
           {"efficiency", tr.efficiency ? efficiency_json(*tr.efficiency) : json(nullptr)},
           {"ranks",
            {{"rank_then_aggregate", placing_json(tr.rank_then_aggregate, b.metrics, false)},
@@ -189,7 +213,10 @@ json board_json(const Leaderboard& b, const ToolInfo& tool, const ReportInputs& 
            {{"tolerance_mm", ss.case_settings.tolerance_mm},
             {"nsd_gate_dsc", ss.case_settings.nsd_gate_dsc},
             {"lesion_wise", ss.lesion_wise},
-            {"connectivity", ss.lesion.connectivity}}},
+            {"connectivity", ss.lesion.connectivity},
+            {"matching", ss.lesion.matching.name()},
+            {"metrics", ss.metrics.names()},
+            {"nsd_at_mm", ss.metrics.nsd_at_mm}}},
           {"ranking",
            {{"method", ranking_method_name(st.method)},
             {"methods", methods},

@@ -26,9 +26,24 @@ json box_json(const Box& b) {
   return json{{"min", {b.lo[0], b.lo[1], b.lo[2]}}, {"max", {b.hi[0] - 1, b.hi[1] - 1, b.hi[2] - 1}}};
 }
 
-json lesion_wise_json(const LesionWise& lw) {
+// The chosen extra metrics as keys of `j`: absent values are null (the reason is in the case's warnings).
+void put_extra(json& j, const ExtraScores& e, const MetricChoice& m) {
+  if (!m.any()) return;
+  if (m.iou) j["iou"] = optional_number(e.iou);
+  if (m.hd) j["hd_mm"] = optional_number(e.hd_mm);
+  if (m.hd95) j["hd95_mm"] = optional_number(e.hd95_mm);
+  if (m.masd) j["masd_mm"] = optional_number(e.masd_mm);
+  if (m.assd) j["assd_mm"] = optional_number(e.assd_mm);
+  if (!m.nsd_at_mm.empty()) {
+    json at = json::array();
+    for (const auto& [t, v] : e.nsd_at) at.push_back({{"tolerance_mm", t}, {"nsd", v}});
+    j["nsd_at_mm"] = at;
+  }
+}
+
+json lesion_wise_json(const LesionWise& lw, const MetricChoice& m) {
   json lesions = json::array();
-  for (const auto& l : lw.lesions)
+  for (const auto& l : lw.lesions) {
     lesions.push_back({{"id", l.id},
                        {"voxels", l.voxels},
                        {"volume_ml", l.volume_ml},
@@ -38,6 +53,8 @@ json lesion_wise_json(const LesionWise& lw) {
                        {"detected", l.detected},
                        {"linked_pred", l.linked_pred},
                        {"pred_voxels", l.pred_voxels}});
+    put_extra(lesions.back(), l.extra, m);
+  }
   return json{{"dsc", lw.dsc},
               {"nsd", lw.nsd},
               {"n_gt", lw.n_gt},
@@ -50,10 +67,15 @@ json lesion_wise_json(const LesionWise& lw) {
               {"f1", optional_number(lw.f1)},
               {"linked_pred", lw.linked_pred},
               {"fp_voxels", lw.fp_voxels},
+              {"fp_volume_ml", lw.fp_volume_ml},
+              {"fn_volume_ml", lw.fn_volume_ml},
+              {"rq", optional_number(lw.rq)},
+              {"sq", optional_number(lw.sq)},
+              {"pq", optional_number(lw.pq)},
               {"lesions", lesions}};
 }
 
-json case_json(const CaseRecord& c) {
+json case_json(const CaseRecord& c, const MetricChoice& m) {
   json j{{"case", c.name},
          {"status", status_name(c.status)},
          {"dsc", c.dsc},
@@ -84,7 +106,8 @@ json case_json(const CaseRecord& c) {
                     {"pred_within_mm2", c.surface->pred_within_mm2}};
   else
     j["surface"] = nullptr;
-  j["lesion_wise"] = c.lesion_wise ? lesion_wise_json(*c.lesion_wise) : json(nullptr);
+  j["lesion_wise"] = c.lesion_wise ? lesion_wise_json(*c.lesion_wise, m) : json(nullptr);
+  put_extra(j, c.extra, m);
   return j;
 }
 
@@ -112,6 +135,11 @@ json lesion_summary_json(const std::vector<CaseRecord>& cases, const LesionSetti
               {"healthy_cases", s.healthy_cases},
               {"healthy_cases_with_fp", s.healthy_cases_with_fp},
               {"fp_on_healthy", s.fp_on_healthy},
+              {"fp_volume_ml", s.fp_volume_ml},
+              {"fn_volume_ml", s.fn_volume_ml},
+              {"rq", optional_number(s.rq)},
+              {"sq", optional_number(s.sq)},
+              {"pq", optional_number(s.pq)},
               {"buckets", buckets}};
 }
 
@@ -120,7 +148,7 @@ json lesion_summary_json(const std::vector<CaseRecord>& cases, const LesionSetti
 json scores_to_json(const ScoreSet& set, const ToolInfo& tool) {
   const ScoreSettings& st = set.settings;
   json cases = json::array();
-  for (const auto& c : set.cases) cases.push_back(case_json(c));
+  for (const auto& c : set.cases) cases.push_back(case_json(c, st.metrics));
   const Summary s = summarize(set.cases);
   json counts = json::object();
   for (size_t k = 0; k < kAllStatuses.size(); ++k) counts[status_name(kAllStatuses[k])] = s.status_counts[k];
@@ -134,6 +162,16 @@ json scores_to_json(const ScoreSet& set, const ToolInfo& tool) {
                {"mean_nsd_ungated", s.mean_nsd_ungated},
                {"status_counts", counts}};
   if (st.lesion_wise) summary["lesion_wise"] = lesion_summary_json(set.cases, st.lesion);
+  if (st.metrics.any()) {
+    json metrics = json::object();
+    for (const auto& m : summarize_extra(set.cases, st.metrics)) {
+      json v{{"n", m.n}, {"n_null", m.n_null}, {"mean", m.n ? json(m.mean) : json(nullptr)},
+             {"median", m.n ? json(m.median) : json(nullptr)}};
+      if (m.name.ends_with("_mm") && m.name.find("nsd") == std::string::npos) v["mean_worst"] = optional_number(m.mean_worst);
+      metrics[m.name] = v;
+    }
+    summary["metrics"] = metrics;
+  }
   json settings{{"gt_dir", st.gt_dir},
                 {"pred_dir", st.pred_dir},
                 {"tolerance_mm", st.case_settings.tolerance_mm},
@@ -147,7 +185,10 @@ json scores_to_json(const ScoreSet& set, const ToolInfo& tool) {
                 {"threads", st.threads},
                 {"lesion_wise", st.lesion_wise},
                 {"connectivity", st.lesion.connectivity},
-                {"volume_buckets_ml", st.lesion.bucket_edges_ml}};
+                {"matching", st.lesion.matching.name()},
+                {"volume_buckets_ml", st.lesion.bucket_edges_ml},
+                {"metrics", st.metrics.names()},
+                {"nsd_at_mm", st.metrics.nsd_at_mm}};
   return json{{"schema_version", kScoresSchemaVersion},
               {"tool", {{"name", tool.name}, {"version", tool.version}, {"git_commit", tool.git_commit}}},
               {"created_utc", utc_now()},
@@ -167,6 +208,23 @@ T get_or(const json& j, const char* key, T fallback) {
   return it->get<T>();
 }
 
+ExtraScores extra_from_json(const json& j) {
+  ExtraScores e;
+  auto opt = [&](const char* key) -> std::optional<double> {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    return it->get<double>();
+  };
+  e.iou = opt("iou");
+  e.hd_mm = opt("hd_mm");
+  e.hd95_mm = opt("hd95_mm");
+  e.masd_mm = opt("masd_mm");
+  e.assd_mm = opt("assd_mm");
+  if (j.contains("nsd_at_mm") && j["nsd_at_mm"].is_array())
+    for (const auto& a : j["nsd_at_mm"]) e.nsd_at.push_back({a.at("tolerance_mm").get<double>(), a.at("nsd").get<double>()});
+  return e;
+}
+
 LesionWise lesion_wise_from_json(const json& j) {
   LesionWise lw;
   lw.dsc = j.at("dsc").get<double>();
@@ -181,6 +239,11 @@ LesionWise lesion_wise_from_json(const json& j) {
   if (!j.at("f1").is_null()) lw.f1 = j["f1"].get<double>();
   lw.linked_pred = get_or<int>(j, "linked_pred", 0);
   lw.fp_voxels = get_or<int64_t>(j, "fp_voxels", 0);
+  lw.fp_volume_ml = get_or<double>(j, "fp_volume_ml", 0.0);
+  lw.fn_volume_ml = get_or<double>(j, "fn_volume_ml", 0.0);
+  for (auto [key, field] : {std::pair{"rq", &lw.rq}, std::pair{"sq", &lw.sq}, std::pair{"pq", &lw.pq}})
+    if (j.contains(key) && !j[key].is_null()) *field = j[key].get<double>();
+  lw.sum_tp_iou = lw.sq ? *lw.sq * lw.tp : 0.0;
   for (const auto& l : j.at("lesions")) {
     Lesion les;
     les.id = l.at("id").get<int>();
@@ -194,6 +257,7 @@ LesionWise lesion_wise_from_json(const json& j) {
     les.detected = l.at("detected").get<bool>();
     les.linked_pred = l.at("linked_pred").get<int>();
     les.pred_voxels = get_or<int64_t>(l, "pred_voxels", 0);
+    les.extra = extra_from_json(l);
     lw.lesions.push_back(les);
   }
   return lw;
@@ -219,7 +283,18 @@ ScoreSet scores_from_json(const json& doc) {
     set.settings.threads = get_or<int>(st, "threads", 0);
     set.settings.lesion_wise = get_or<bool>(st, "lesion_wise", false);
     set.settings.lesion.connectivity = get_or<int>(st, "connectivity", 26);
+    if (const std::string why = parse_matching(get_or<std::string>(st, "matching", "overlap"), set.settings.lesion.matching);
+        !why.empty())
+      throw std::runtime_error("settings.matching: " + why);
     if (st.contains("volume_buckets_ml")) set.settings.lesion.bucket_edges_ml = st["volume_buckets_ml"].get<std::vector<double>>();
+    // Files from before --metrics hold dsc and nsd only: the default choice.
+    if (st.contains("metrics") && st["metrics"].is_array()) {
+      std::string list;
+      for (const auto& m : st["metrics"]) list += (list.empty() ? "" : ",") + m.get<std::string>();
+      const std::string why = parse_metric_list(list, set.settings.metrics);
+      if (!why.empty()) throw std::runtime_error("settings.metrics: " + why);
+    }
+    set.settings.metrics.nsd_at_mm = get_or<std::vector<double>>(st, "nsd_at_mm", {});
     for (const auto& c : doc.at("cases")) {
       CaseRecord r;
       r.name = c.at("case").get<std::string>();
@@ -245,6 +320,7 @@ ScoreSet scores_from_json(const json& doc) {
                                 s.at("gt_within_mm2").get<double>(), s.at("pred_within_mm2").get<double>()};
       }
       if (c.contains("lesion_wise") && !c["lesion_wise"].is_null()) r.lesion_wise = lesion_wise_from_json(c["lesion_wise"]);
+      r.extra = extra_from_json(c);
       r.seconds = get_or<double>(c, "seconds", 0.0);
       set.cases.push_back(std::move(r));
     }

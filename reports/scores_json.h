@@ -15,7 +15,7 @@ struct ToolInfo {
   std::string git_commit;
 };
 
-inline constexpr const char* kScoresSchemaVersion = "1.0";
+inline constexpr const char* kScoresSchemaVersion = "1.1";
 
 nlohmann::json scores_to_json(const ScoreSet& set, const ToolInfo& tool);
 // Throws std::runtime_error naming the problem when the document is not a scores file this version can read.

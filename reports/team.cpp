@@ -40,8 +40,19 @@ std::string scoring_settings_difference(const ScoreSettings& a, const ScoreSetti
   };
   differ("tolerance_mm", a.case_settings.tolerance_mm, b.case_settings.tolerance_mm);
   differ("nsd_gate_dsc", a.case_settings.nsd_gate_dsc, b.case_settings.nsd_gate_dsc);
+  if (a.metrics.names() != b.metrics.names()) {
+    auto list = [](const MetricChoice& m) {
+      std::string t;
+      for (const auto& n : m.names()) t += (t.empty() ? "" : ",") + n;
+      return t;
+    };
+    d << (d.tellp() > 0 ? "; " : "") << "metrics " << list(a.metrics) << " vs " << list(b.metrics);
+  }
+  if (a.metrics.nsd_at_mm != b.metrics.nsd_at_mm) d << (d.tellp() > 0 ? "; " : "") << "nsd_at_mm differ";
   if (a.lesion_wise && b.lesion_wise) {
     differ("connectivity", a.lesion.connectivity, b.lesion.connectivity);
+    if (!(a.lesion.matching == b.lesion.matching))
+      d << (d.tellp() > 0 ? "; " : "") << "matching " << a.lesion.matching.name() << " vs " << b.lesion.matching.name();
     if (a.lesion.bucket_edges_ml != b.lesion.bucket_edges_ml)
       d << (d.tellp() > 0 ? "; " : "") << "volume_buckets_ml differ";
   }

@@ -171,6 +171,21 @@ TEST_CASE("compare: malformed or incomparable inputs exit 2") {
   CHECK(r.err.find("different settings") != std::string::npos);
   r = run_cli("compare " + q(base) + " " + q(tol1) + " --allow-different-settings");
   CHECK(r.exit_code != 2);
+  // Other metrics (--metrics, --nsd-at-mm) are other settings too: refused, naming both lists.
+  const std::string hd = score(p->gt, p->pred, dir / "hd.json", "--metrics dsc,nsd,hd95");
+  r = run_cli("compare " + q(base) + " " + q(hd));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("metrics dsc,nsd vs dsc,nsd,hd95") != std::string::npos);
+  const std::string at = score(p->gt, p->pred, dir / "at.json", "--nsd-at-mm 1");
+  r = run_cli("compare " + q(base) + " " + q(at));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("nsd_at_mm differ") != std::string::npos);
+  // So is the lesion matching, when both are lesion-wise.
+  const std::string lw = score(p->gt, p->pred, dir / "lw.json", "--lesion-wise");
+  const std::string hu = score(p->gt, p->pred, dir / "hu.json", "--lesion-wise --matching hungarian");
+  r = run_cli("compare " + q(lw) + " " + q(hu));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("matching overlap vs hungarian") != std::string::npos);
   // No case in common.
   json j = json::parse(read_text(base));
   for (auto& c : j["cases"]) c["case"] = "other_" + c["case"].get<std::string>();

@@ -452,3 +452,44 @@ TEST_CASE("report reads team folders written by lesionbench run") {
   CHECK(c.exit_code == 1);
   CHECK(c.out.find("STS_002: run nonzero_exit") != std::string::npos);
 }
+
+TEST_CASE("report --gt --metrics --matching: the extra metrics in leaderboard.json and the page") {
+  TempDir dir("report-metrics");
+  const auto f = make_report_fixture(dir, 3);
+  if (!f) {
+    LB_SKIP("../shared/data/sts-ct is absent");
+  }
+  const std::string out = dir / "report";
+  const auto r = run_cli(report_args(*f, out) + " --pictures 0 --bootstrap 0 --metrics dsc,nsd,hd95,iou --nsd-at-mm 5" +
+                         " --matching hungarian");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json board = json::parse(read_text(out + "/leaderboard.json"));
+  CHECK(board["scoring"]["metrics"] == json({"dsc", "nsd", "iou", "hd95"}));
+  CHECK(board["scoring"]["matching"] == "hungarian");
+  CHECK(board["scoring"]["nsd_at_mm"] == json({5.0}));
+  for (const auto& t : board["teams"]) {
+    INFO(t["name"]);
+    CHECK(t["metrics"]["hd95_mm"]["n"].get<size_t>() + t["metrics"]["hd95_mm"]["n_null"].get<size_t>() == board["cases"].size());
+    if (t["name"] == "charlie") CHECK(t["metrics"]["hd95_mm"]["n_null"].get<int>() >= 1);  // its false positive on the healthy case
+    CHECK(t["metrics"].contains("nsd_at_5mm"));
+    CHECK(t["lesion_wise"]["pq"].is_number());
+    const json& score = t["cases"][0]["score"];
+    CHECK(score.contains("iou"));
+    CHECK(score["nsd_at_mm"][0]["tolerance_mm"] == 5.0);
+    CHECK(score["lesion_wise"].contains("fp_volume_ml"));
+  }
+  const std::string page = read_text(out + "/leaderboard.html");
+  CHECK(page.find("HD95 (mm)") != std::string::npos);
+  CHECK(page.find("NSD@5mm") != std::string::npos);
+  CHECK(page.find(">PQ</th>") != std::string::npos);
+  if (schema_validator_missing().empty()) {
+    const auto v = validate_json("leaderboard.schema.json", {out + "/leaderboard.json"});
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
+  }
+  // Without --gt the metrics cannot be chosen: the teams' own scores decide.
+  const auto bad = run_cli("report " + q(f->alpha) + " --out " + q(dir / "r2") + " --metrics dsc,nsd,hd");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("need --gt") != std::string::npos);
+}

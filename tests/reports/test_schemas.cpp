@@ -30,13 +30,29 @@ TEST_CASE("scores.json from `score --json` is valid against scores.schema.json, 
                   " --lesion-wise --quiet").exit_code == 0);
   REQUIRE(run_cli("score --gt " + q(gt) + " --pred " + q(gt) + " --json " + q(dir / "perfect.json") +
                   " --lesion-wise --connectivity 6 --volume-buckets 1,10 --quiet").exit_code == 0);
-  const auto v = validate_json("scores.schema.json", {dir / "plain.json", dir / "lesion.json", dir / "perfect.json"});
+  // Every extra metric, with null distances (healthy cases, the invalid-labels case) and per lesion.
+  REQUIRE(run_cli("score --gt " + q(gt) + " --pred " + q(pred) + " --json " + q(dir / "metrics.json") +
+                  " --lesion-wise --metrics dsc,nsd,iou,hd,hd95,masd,assd --nsd-at-mm 1,5 --matching hungarian --quiet")
+              .exit_code == 0);
+  const auto v = validate_json("scores.schema.json",
+                               {dir / "plain.json", dir / "lesion.json", dir / "perfect.json", dir / "metrics.json"});
   INFO(v.out << v.err);
   CHECK(v.exit_code == 0);
+  const json metrics = json::parse(read_text(dir / "metrics.json"));
+  CHECK(metrics["cases"][1]["hd_mm"].is_null());  // healthy case with a false positive
+  CHECK(metrics["cases"][5]["hd95_mm"].is_number());
+  CHECK(metrics["cases"][5]["lesion_wise"]["lesions"][0].contains("assd_mm"));
+  CHECK(metrics["summary"]["metrics"]["hd_mm"]["n_null"] == 5);
+  CHECK(metrics["settings"]["matching"] == "hungarian");
+  CHECK(metrics["summary"]["lesion_wise"]["pq"].is_number());
+  CHECK(metrics["settings"]["metrics"] == json{"dsc", "nsd", "iou", "hd", "hd95", "masd", "assd"});
+  CHECK_FALSE(json::parse(read_text(dir / "plain.json"))["cases"][5].contains("hd_mm"));
   // The files hold what the schema's conditional parts are about.
   const json lesion = json::parse(read_text(dir / "lesion.json"));
   CHECK(lesion["summary"].contains("lesion_wise"));
   CHECK(lesion["cases"][5]["lesion_wise"]["lesions"].size() > 0);
+  CHECK(lesion["summary"]["lesion_wise"]["pq"].is_null());  // overlap: no PQ
+  CHECK(lesion["settings"]["matching"] == "overlap");
   CHECK_FALSE(json::parse(read_text(dir / "plain.json"))["summary"].contains("lesion_wise"));
 
   // The validator refuses what the writer must never produce.
