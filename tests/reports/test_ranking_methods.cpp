@@ -219,7 +219,7 @@ TEST_CASE("quantile_linear equals numpy.percentile's default") {
   CHECK(std::isnan(quantile_linear({}, 0.5)));
 }
 
-TEST_CASE("bootstrap analysis: rank-then-aggregate places equal bootstrap_stability's; tau and intervals") {
+TEST_CASE("bootstrap analysis: rank-then-aggregate places equal bootstrap_stability's, tau and intervals") {
   const std::vector<MetricColumn> cols = {column("dsc", Direction::higher_is_better, kTable),
                                           column("nsd", Direction::higher_is_better, kTable)};
   const std::vector<size_t> next = {1, 2, 3, 4};
@@ -246,7 +246,7 @@ TEST_CASE("bootstrap analysis: rank-then-aggregate places equal bootstrap_stabil
   CHECK_FALSE(now.gap_to_next[3][0].has_value());  // the last team has no next
 }
 
-TEST_CASE("bootstrap analysis: constant teams give exact intervals and tau 1; every method runs on each draw") {
+TEST_CASE("bootstrap analysis: constant teams give exact intervals and tau 1, every method runs on each draw") {
   // Every case ranks the teams A > B > C: every draw does too.
   const std::vector<MetricColumn> cols = {column(
       "dsc", Direction::higher_is_better, {{0.9, 0.9, 0.9, 0.9, 0.9}, {0.5, 0.5, 0.5, 0.5, 0.5}, {0.1, 0.1, 0.1, 0.1, 0.1}})};
