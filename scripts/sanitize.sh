@@ -21,5 +21,5 @@ echo "sanitize: built in $(( $(date +%s) - start )) s"
 # read. With the default strict check ASan reports that library code as an overflow and stops every runner test.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_memcmp=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R "${1:-^(test_metrics|test_runner): }"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R "${1:-^(test_metrics|test_runner):}"
 echo "sanitize: finished in $(( $(date +%s) - start )) s"
