@@ -1,6 +1,7 @@
 // lesionbench report: leaderboards (JSON, HTML), the official CSVs and pictures from team folders.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -18,13 +19,14 @@ namespace lb::cli {
 
 namespace {
 
-// "dsc=1,nsd=1,time=0.5,gpu=0" -> the weights named; others keep their value.
+// "dsc=1,nsd=1,time=0.5,gpu=0,hd95=1" -> the weights named; others keep their value. iou and the distances
+// (hd, hd95, masd, assd; also spelled hd95_mm, ...) are ranked only when named here.
 void parse_weights(const std::string& text, RankSettings& st) {
   std::stringstream s(text);
   std::string item;
   while (std::getline(s, item, ',')) {
     const auto eq = item.find('=');
-    if (eq == std::string::npos) throw UsageError("--weights needs NAME=WEIGHT items (dsc, nsd, time, gpu), not '" + item + "'");
+    if (eq == std::string::npos) throw UsageError("--weights needs NAME=WEIGHT items (dsc, nsd, time, gpu, iou, hd, hd95, masd, assd), not '" + item + "'");
     const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
     double w = 0;
     try {
@@ -39,7 +41,11 @@ void parse_weights(const std::string& text, RankSettings& st) {
     else if (name == "nsd") st.weight_nsd = w;
     else if (name == "time") st.weight_time = w;
     else if (name == "gpu") st.weight_gpu = w;
-    else throw UsageError("--weights: unknown metric '" + name + "' (dsc, nsd, time, gpu)");
+    else if (name == "iou") st.extra_weights["iou"] = w;
+    else if (const std::string key = name.ends_with("_mm") ? name : name + "_mm";
+             key == "hd_mm" || key == "hd95_mm" || key == "masd_mm" || key == "assd_mm")
+      st.extra_weights[key] = w;
+    else throw UsageError("--weights: unknown metric '" + name + "' (dsc, nsd, time, gpu, iou, hd, hd95, masd, assd)");
   }
 }
 
@@ -106,7 +112,9 @@ int cmd_report(int argc, char** argv) {
                                 "(lesion-wise; the teams' scores.json are not used); also for the pictures",
               &opt.gt_dir)
       .option("--cases", "CASES_DIR", "the input images (<case>_0000.nii.gz), for the pictures", &opt.cases_dir)
-      .option("--weights", "dsc=W,nsd=W,time=W,gpu=W", "metric weights of the ranking (default all 1; 0 leaves one out)",
+      .option("--weights", "dsc=W,nsd=W,time=W,gpu=W",
+              "metric weights of the ranking (default all 1; 0 leaves one out); iou=W, hd=W, hd95=W, masd=W, "
+              "assd=W rank those too (the scores must have them: score --metrics)",
               &weights)
       .choice("--ranking", {"rank-then-aggregate", "aggregate-then-rank:mean", "aggregate-then-rank:median", "test-then-rank"},
               "ranking method that places the teams and is bootstrapped (default rank-then-aggregate, FLARE's); "
@@ -151,7 +159,9 @@ int cmd_report(int argc, char** argv) {
           "teams with one file name, --gt that no team's prediction matches, an unreadable --verify-key, bad options).");
   if (!args.parse(argc, argv)) return 0;
   if (!weights.empty()) parse_weights(weights, opt.rank);
-  if (opt.rank.weight_dsc + opt.rank.weight_nsd + opt.rank.weight_time + opt.rank.weight_gpu <= 0)
+  double extra_weight = 0;
+  for (const auto& [key, w] : opt.rank.extra_weights) extra_weight += w;
+  if (opt.rank.weight_dsc + opt.rank.weight_nsd + opt.rank.weight_time + opt.rank.weight_gpu + extra_weight <= 0)
     throw UsageError("--weights: at least one weight must be positive");
   if (opt.rank.gpu_allowance_mib < 0) throw UsageError("--gpu-allowance-mib must be >= 0");
   if (args.given("--time-limit-s")) {
@@ -189,6 +199,14 @@ int cmd_report(int argc, char** argv) {
     throw UsageError("--matching: " + why);
   if ((args.given("--metrics") || args.given("--nsd-at-mm") || args.given("--matching")) && opt.gt_dir.empty())
     throw UsageError("--metrics, --nsd-at-mm and --matching choose what is scored now: they need --gt");
+  if (!opt.gt_dir.empty())  // scoring now: a ranked metric must be among those scored, said before any scoring
+    for (const auto& [key, w] : opt.rank.extra_weights) {
+      const std::string flag = key.ends_with("_mm") ? key.substr(0, key.size() - 3) : key;
+      const auto names = opt.score.metrics.names();
+      if (w > 0 && std::find(names.begin(), names.end(), flag) == names.end())
+        throw UsageError("--weights ranks " + flag + ", which is not scored: add it to --metrics (e.g. --metrics dsc,nsd," +
+                         flag + ")");
+    }
   opt.score.threads = threads;
   opt.tool = ToolInfo{"lesionbench", version(), git_commit()};
   const bool tty = isatty(STDERR_FILENO);

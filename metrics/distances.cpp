@@ -50,23 +50,6 @@ struct BorderPoint {
   uint8_t code;
 };
 
-// Which voxel rows (j, k) of a view hold any voxel: lets the code pass skip empty space, most of a crop that
-// spans the volume because of scattered false positives.
-std::vector<uint8_t> voxel_rows(const MaskView& m) {
-  const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
-  std::vector<uint8_t> flags(static_cast<size_t>(n1 * n2), 0);
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n2, 4), [&](const tbb::blocked_range<int64_t>& r) {
-    for (int64_t k = r.begin(); k < r.end(); ++k)
-      for (int64_t j = 0; j < n1; ++j) {
-        const uint8_t* row = m.data + j * m.stride_j + k * m.stride_k;
-        uint8_t acc = 0;
-        for (int64_t i = 0; i < n0; ++i) acc |= row[i];
-        flags[static_cast<size_t>(j + n1 * k)] = acc != 0;
-      }
-  });
-  return flags;
-}
-
 // Border points of point slice z of a view, appended to `list` in column order. Point (x, y) sees voxels
 // x-1..x, y-1..y of slices z-1 and z; a point row whose four voxel rows are empty has no border point.
 void slice_border(const MaskView& m, const std::vector<uint8_t>& flags, int64_t z, std::vector<uint8_t>& pad,
@@ -332,7 +315,7 @@ SurfaceDistances surface_distances(const MaskView& gt, const MaskView& pred, con
   // Border points of both masks, slice by slice in parallel, then concatenated in (z, column) order.
   std::vector<std::vector<BorderPoint>> per_g(static_cast<size_t>(depth)), per_p(static_cast<size_t>(depth));
   std::vector<uint8_t> flags_g, flags_p;
-  tbb::parallel_invoke([&] { flags_g = voxel_rows(gt); }, [&] { flags_p = voxel_rows(pred); });
+  tbb::parallel_invoke([&] { flags_g = occupied_rows(gt); }, [&] { flags_p = occupied_rows(pred); });
   tbb::combinable<std::vector<uint8_t>> pads;
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, depth, 4), [&](const tbb::blocked_range<int64_t>& r) {
     auto& pad = pads.local();

@@ -86,6 +86,57 @@ std::string geometry_difference(const nifti::Geometry& a, const nifti::Geometry&
   return s;
 }
 
+void mark_unscored(CaseRecord& r, const ScoreSettings& settings) {
+  r.dsc = r.nsd = r.nsd_ungated = 0.0;
+  if (settings.lesion_wise)
+    r.warnings.push_back(std::string("no lesion-wise scores: case status is ") + status_name(r.status));
+  if (settings.metrics.any()) {
+    r.extra = extra_scores_absent(settings.metrics, std::string("case status is ") + status_name(r.status));
+    if (settings.metrics.distances()) r.warnings.push_back("no surface distances: " + r.extra.null_reason);
+  }
+}
+
+void score_masks(CaseRecord& rec, const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
+                 const std::array<double, 3>& spacing_mm, const ScoreSettings& settings) {
+  const CaseScores s = score_case(gt, pred, dims, spacing_mm, settings.case_settings);
+  rec.status = CaseStatus::ok;
+  rec.dsc = s.dsc;
+  rec.nsd = s.nsd;
+  rec.nsd_ungated = s.nsd_ungated;
+  rec.rule = rule_name(s.rule);
+  rec.gt_voxels = s.overlap.gt_voxels;
+  rec.pred_voxels = s.overlap.pred_voxels;
+  rec.overlap_voxels = s.overlap.both_voxels;
+  const double voxel_ml = spacing_mm[0] * spacing_mm[1] * spacing_mm[2] / 1000.0;
+  rec.gt_volume_ml = static_cast<double>(rec.gt_voxels) * voxel_ml;
+  rec.pred_volume_ml = static_cast<double>(rec.pred_voxels) * voxel_ml;
+  if (s.rule == Rule::computed || s.rule == Rule::below_dsc_gate) rec.surface = s.surface;
+  if (settings.metrics.any()) {
+    // The distance transform runs over the box of G ∪ P, as surface-distance crops to it.
+    const Box& box = s.overlap.union_box;
+    try {
+      rec.extra = extra_scores(MaskView::of(gt, dims).crop(box), MaskView::of(pred, dims).crop(box), s.overlap.gt_voxels,
+                               s.overlap.pred_voxels, s.overlap.both_voxels, spacing_mm, settings.metrics);
+    } catch (const std::invalid_argument& e) {
+      rec.extra = extra_scores_absent(settings.metrics, e.what());
+    }
+    if (!rec.extra.null_reason.empty()) rec.warnings.push_back("no surface distances: " + rec.extra.null_reason);
+  }
+  if (settings.lesion_wise)
+    rec.lesion_wise = score_lesions(gt, pred, dims, spacing_mm, settings.case_settings.tolerance_mm, settings.lesion,
+                                    settings.metrics);
+  if (rec.lesion_wise && settings.metrics.any()) {
+    size_t skipped = 0;
+    std::string why;
+    for (const auto& l : rec.lesion_wise->lesions)
+      if (l.extra.null_reason.starts_with("per-lesion")) {
+        ++skipped;
+        why = l.extra.null_reason;
+      }
+    if (skipped) rec.warnings.push_back(std::to_string(skipped) + " lesion(s): " + why);
+  }
+}
+
 CaseRecord score_files(const std::string& name, const std::string& gt_path, const std::string& pred_path,
                        const ScoreSettings& settings) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -93,15 +144,7 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
   rec.name = name;
   auto finish = [&](CaseRecord& r) -> CaseRecord& {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (r.status != CaseStatus::ok) {
-      r.dsc = r.nsd = r.nsd_ungated = 0.0;
-      if (settings.lesion_wise)
-        r.warnings.push_back(std::string("no lesion-wise scores: case status is ") + status_name(r.status));
-      if (settings.metrics.any()) {
-        r.extra = extra_scores_absent(settings.metrics, std::string("case status is ") + status_name(r.status));
-        if (settings.metrics.distances()) r.warnings.push_back("no surface distances: " + r.extra.null_reason);
-      }
-    }
+    if (r.status != CaseStatus::ok) mark_unscored(r, settings);
     return r;
   };
   if (!fs::exists(pred_path)) {
@@ -169,44 +212,7 @@ CaseRecord score_files(const std::string& name, const std::string& gt_path, cons
     rec.warnings.push_back("prediction " + geo + "; scored on the ground truth's grid as the official scorer does");
   }
   const Mask& g = gt.mask;
-  const CaseScores s = score_case(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm, settings.case_settings);
-  rec.status = CaseStatus::ok;
-  rec.dsc = s.dsc;
-  rec.nsd = s.nsd;
-  rec.nsd_ungated = s.nsd_ungated;
-  rec.rule = rule_name(s.rule);
-  rec.gt_voxels = s.overlap.gt_voxels;
-  rec.pred_voxels = s.overlap.pred_voxels;
-  rec.overlap_voxels = s.overlap.both_voxels;
-  const double voxel_ml = g.spacing_mm[0] * g.spacing_mm[1] * g.spacing_mm[2] / 1000.0;
-  rec.gt_volume_ml = static_cast<double>(rec.gt_voxels) * voxel_ml;
-  rec.pred_volume_ml = static_cast<double>(rec.pred_voxels) * voxel_ml;
-  if (s.rule == Rule::computed || s.rule == Rule::below_dsc_gate) rec.surface = s.surface;
-  if (settings.metrics.any()) {
-    // The distance transform runs over the box of G ∪ P, as surface-distance crops to it.
-    const Box& box = s.overlap.union_box;
-    try {
-      rec.extra = extra_scores(MaskView::of(g.voxels.data(), g.dims).crop(box),
-                               MaskView::of(pred.mask.voxels.data(), g.dims).crop(box), s.overlap.gt_voxels,
-                               s.overlap.pred_voxels, s.overlap.both_voxels, g.spacing_mm, settings.metrics);
-    } catch (const std::invalid_argument& e) {
-      rec.extra = extra_scores_absent(settings.metrics, e.what());
-    }
-    if (!rec.extra.null_reason.empty()) rec.warnings.push_back("no surface distances: " + rec.extra.null_reason);
-  }
-  if (settings.lesion_wise)
-    rec.lesion_wise = score_lesions(g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm,
-                                    settings.case_settings.tolerance_mm, settings.lesion, settings.metrics);
-  if (rec.lesion_wise && settings.metrics.any()) {
-    size_t skipped = 0;
-    std::string why;
-    for (const auto& l : rec.lesion_wise->lesions)
-      if (l.extra.null_reason.starts_with("per-lesion")) {
-        ++skipped;
-        why = l.extra.null_reason;
-      }
-    if (skipped) rec.warnings.push_back(std::to_string(skipped) + " lesion(s): " + why);
-  }
+  score_masks(rec, g.voxels.data(), pred.mask.voxels.data(), g.dims, g.spacing_mm, settings);
   return finish(rec);
 }
 

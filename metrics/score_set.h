@@ -79,6 +79,15 @@ ScoreSet score_folders(const ScoreSettings& settings, const ProgressFn& progress
 CaseRecord score_files(const std::string& name, const std::string& gt_path, const std::string& pred_path,
                        const ScoreSettings& settings);
 
+// The scores of a case whose two masks (0/1 bytes, x fastest) share one grid: the official pair, voxel counts
+// and volumes, the extra metrics and the lesion-wise scores that `settings` asks for; status set to ok. The
+// one filling of a scored record, for score_files and the Python module.
+void score_masks(CaseRecord& rec, const uint8_t* gt, const uint8_t* pred, const std::array<int64_t, 3>& dims,
+                 const std::array<double, 3>& spacing_mm, const ScoreSettings& settings);
+// A case that could not be scored (status not ok): DSC and NSD 0, absent extra metrics, and warnings that say
+// what is missing because of it.
+void mark_unscored(CaseRecord& rec, const ScoreSettings& settings);
+
 // Geometry differences beyond the tolerance, as readable text; empty when the grids agree.
 std::string geometry_difference(const nifti::Geometry& gt, const nifti::Geometry& pred, const GeometryTolerance& tol);
 

@@ -132,11 +132,7 @@ ToleranceStencil tolerance_stencil(const std::array<double, 3>& s, double tol, c
   return st;
 }
 
-namespace {
-
-// Which voxel rows of a view hold any voxel: one byte per row (j, k). Lets the slab loops skip empty space,
-// which is most of a crop that spans the volume because of scattered false positives.
-std::vector<uint8_t> row_flags(const MaskView& m) {
+std::vector<uint8_t> occupied_rows(const MaskView& m) {
   const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
   std::vector<uint8_t> flags(static_cast<size_t>(n1 * n2), 0);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, n2, 4), [&](const tbb::blocked_range<int64_t>& r) {
@@ -150,6 +146,8 @@ std::vector<uint8_t> row_flags(const MaskView& m) {
   });
   return flags;
 }
+
+namespace {
 
 // One mask's data for a slab of point slices: codes and row distances, filled only for active point rows.
 struct SlabMask {
@@ -238,7 +236,7 @@ SurfelCounts border_counts(const MaskView& m) {
   const int64_t n0 = m.dims[0], n1 = m.dims[1], n2 = m.dims[2];
   const int64_t w = n0 + 1, h = n1 + 1, depth = n2 + 1;
   const int64_t area = w * h;
-  const std::vector<uint8_t> flags = row_flags(m);
+  const std::vector<uint8_t> flags = occupied_rows(m);
   struct Buffers {
     std::vector<uint8_t> codes, has_border, pad;
     std::vector<uint16_t> dist;
@@ -294,7 +292,7 @@ SurfelCounts count_surfels(const MaskView& gt, const MaskView& pred, const Toler
   const int64_t chunk = std::max<int64_t>(8, 4 * halo);
 
   std::vector<uint8_t> flags_gt, flags_pred;
-  tbb::parallel_invoke([&] { flags_gt = row_flags(gt); }, [&] { flags_pred = row_flags(pred); });
+  tbb::parallel_invoke([&] { flags_gt = occupied_rows(gt); }, [&] { flags_pred = occupied_rows(pred); });
 
   tbb::combinable<SurfelCounts> partial;
   tbb::combinable<Scratch> scratch;

@@ -40,6 +40,11 @@ struct MaskView {
   uint8_t at(int64_t i, int64_t j, int64_t k) const { return data[i + j * stride_j + k * stride_k]; }
 };
 
+// Which voxel rows (j, k) of a view hold any voxel, one byte per row at j + dims[1] * k (TBB-parallel). Lets the
+// surface passes of NSD and the distances skip empty space, most of a crop that spans the volume because of
+// scattered false positives.
+std::vector<uint8_t> occupied_rows(const MaskView& m);
+
 // Border points per neighbour code, and how many of them are within tolerance of the other mask's border.
 struct SurfelCounts {
   std::array<uint64_t, 256> gt{}, gt_within{}, pred{}, pred_within{};

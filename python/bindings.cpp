@@ -23,6 +23,7 @@
 #include "metrics/case_scores.h"
 #include "metrics/lesion_scores.h"
 #include "metrics/mask_io.h"
+#include "metrics/metric_set.h"
 #include "metrics/nifti.h"
 #include "metrics/score_set.h"
 #include "reports/scores_json.h"
@@ -135,8 +136,9 @@ void load(Input& in) {
   in.voxels = in.owned.data();
 }
 
-nlohmann::json case_document(const CaseRecord& rec) {
+nlohmann::json case_document(const CaseRecord& rec, const ScoreSettings& settings) {
   ScoreSet set;
+  set.settings = settings;
   set.cases.push_back(rec);
   return scores_to_json(set, ToolInfo{"lesionbench", version(), git_commit()})["cases"][0];
 }
@@ -151,14 +153,35 @@ std::array<T, 3> reversed(std::array<T, 3> a) {
   return a;
 }
 
+// The extra metrics and the matching, as the CLI's --metrics, --nsd-at-mm and --matching take them.
+void choose_metrics(ScoreSettings& s, const std::vector<std::string>& metrics, const std::vector<double>& nsd_at_mm,
+                    const std::string& matching) {
+  std::string list;
+  for (const auto& m : metrics) list += (list.empty() ? "" : ",") + m;
+  s.metrics.nsd_at_mm.clear();
+  for (double t : nsd_at_mm) {
+    if (!std::isfinite(t) || t < 0) throw py::value_error("nsd_at_mm values must be finite and >= 0");
+    s.metrics.nsd_at_mm.push_back(t);
+  }
+  if (const std::string why = parse_metric_list(list, s.metrics); !why.empty()) throw py::value_error("metrics: " + why);
+  if (const std::string why = parse_matching(matching, s.lesion.matching); !why.empty())
+    throw py::value_error("matching: " + why);
+}
+
 py::object score_case_py(py::handle gt_obj, py::handle pred_obj, std::vector<double> spacing_mm, double tolerance_mm,
-                         bool lesion_wise, int connectivity, const std::string& name) {
+                         bool lesion_wise, int connectivity, const std::string& name, std::vector<std::string> metrics,
+                         std::vector<double> nsd_at_mm, const std::string& matching) {
   if (spacing_mm.size() != 3) throw py::value_error("spacing_mm needs 3 values, one per array axis");
   for (double s : spacing_mm)
     if (!(s > 0) || !std::isfinite(s)) throw py::value_error("spacing_mm values must be finite and > 0");
   if (!(tolerance_mm > 0) || !std::isfinite(tolerance_mm)) throw py::value_error("tolerance_mm must be > 0");
   if (connectivity != 6 && connectivity != 18 && connectivity != 26)
     throw py::value_error("connectivity must be 6, 18 or 26");
+  ScoreSettings settings;
+  settings.case_settings.tolerance_mm = tolerance_mm;
+  settings.lesion_wise = lesion_wise;
+  settings.lesion.connectivity = connectivity;
+  choose_metrics(settings, metrics, nsd_at_mm, matching);
   Input gt = prepare(gt_obj), pred = prepare(pred_obj);
 
   CaseRecord rec;
@@ -206,30 +229,11 @@ py::object score_case_py(py::handle gt_obj, py::handle pred_obj, std::vector<dou
       rec.spacing_mm = spacing;
     }
     if (rec.status == CaseStatus::ok) {
-      CaseSettings cs;
-      cs.tolerance_mm = tolerance_mm;
-      const CaseScores s = lb::score_case(gt.voxels, pred.voxels, gt.dims, spacing, cs);
-      rec.dsc = s.dsc;
-      rec.nsd = s.nsd;
-      rec.nsd_ungated = s.nsd_ungated;
-      rec.rule = rule_name(s.rule);
-      rec.gt_voxels = s.overlap.gt_voxels;
-      rec.pred_voxels = s.overlap.pred_voxels;
-      rec.overlap_voxels = s.overlap.both_voxels;
-      const double voxel_ml = spacing[0] * spacing[1] * spacing[2] / 1000.0;
-      rec.gt_volume_ml = static_cast<double>(rec.gt_voxels) * voxel_ml;
-      rec.pred_volume_ml = static_cast<double>(rec.pred_voxels) * voxel_ml;
-      if (s.rule == Rule::computed || s.rule == Rule::below_dsc_gate) rec.surface = s.surface;
-      if (lesion_wise) {
-        LesionSettings ls;
-        ls.connectivity = connectivity;
-        rec.lesion_wise = score_lesions(gt.voxels, pred.voxels, gt.dims, spacing, tolerance_mm, ls);
-        if (gt.reversed)
-          for (auto& l : rec.lesion_wise->lesions) l.bbox = Box{reversed(l.bbox.lo), reversed(l.bbox.hi)};
-      }
+      score_masks(rec, gt.voxels, pred.voxels, gt.dims, spacing, settings);
+      if (rec.lesion_wise && gt.reversed)
+        for (auto& l : rec.lesion_wise->lesions) l.bbox = Box{reversed(l.bbox.lo), reversed(l.bbox.hi)};
     } else {
-      rec.dsc = rec.nsd = rec.nsd_ungated = 0.0;
-      if (lesion_wise) rec.warnings.push_back(std::string("no lesion-wise scores: case status is ") + status_name(rec.status));
+      mark_unscored(rec, settings);
     }
     if (gt.reversed) {
       rec.dims = reversed(rec.dims);
@@ -237,14 +241,15 @@ py::object score_case_py(py::handle gt_obj, py::handle pred_obj, std::vector<dou
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  nlohmann::json doc = case_document(rec);
+  nlohmann::json doc = case_document(rec, settings);
   if (!lesion_wise) doc.erase("lesion_wise");
   return to_python(doc);
 }
 
 py::object score_folders_py(const std::string& gt_dir, const std::string& pred_dir, double tolerance_mm,
                             bool lesion_wise, int connectivity, int threads, const std::string& geometry,
-                            const std::string& missing, std::vector<double> volume_buckets_ml) {
+                            const std::string& missing, std::vector<double> volume_buckets_ml,
+                            std::vector<std::string> metrics, std::vector<double> nsd_at_mm, const std::string& matching) {
   ScoreSettings s;
   s.gt_dir = gt_dir;
   s.pred_dir = pred_dir;
@@ -264,6 +269,7 @@ py::object score_folders_py(const std::string& gt_dir, const std::string& pred_d
     if (!(volume_buckets_ml[i] > 0) || (i && !(volume_buckets_ml[i] > volume_buckets_ml[i - 1])))
       throw py::value_error("volume_buckets_ml must be increasing values > 0");
   s.lesion.bucket_edges_ml = volume_buckets_ml;
+  choose_metrics(s, metrics, nsd_at_mm, matching);
   nlohmann::json doc;
   std::string unusable;
   {
@@ -303,10 +309,14 @@ PYBIND11_MODULE(_lesionbench, m) {
   using namespace pybind11::literals;
   m.doc() = "lesionbench's scorer (the C++ of the lesionbench CLI); use the lesionbench package";
   m.def("score_case", &lb::python::score_case_py, "gt"_a, "pred"_a, "spacing_mm"_a, "tolerance_mm"_a = 2.0,
-        "lesion_wise"_a = false, "connectivity"_a = 26, "name"_a = "");
+        "lesion_wise"_a = false, "connectivity"_a = 26, "name"_a = "",
+        "metrics"_a = std::vector<std::string>{"dsc", "nsd"}, "nsd_at_mm"_a = std::vector<double>{},
+        "matching"_a = "overlap");
   m.def("score_folders", &lb::python::score_folders_py, "gt_dir"_a, "pred_dir"_a, "tolerance_mm"_a = 2.0,
         "lesion_wise"_a = false, "connectivity"_a = 26, "threads"_a = 0, "geometry"_a = "warn", "missing"_a = "zero",
-        "volume_buckets_ml"_a = std::vector<double>{0.5, 5, 50});
+        "volume_buckets_ml"_a = std::vector<double>{0.5, 5, 50},
+        "metrics"_a = std::vector<std::string>{"dsc", "nsd"}, "nsd_at_mm"_a = std::vector<double>{},
+        "matching"_a = "overlap");
   m.def("_input_layout", &lb::python::input_layout_py, "array"_a);
   m.attr("__version__") = lb::version();
 }

@@ -85,6 +85,11 @@ std::string metric_label(const std::string& m) {
   if (m == "nsd") return "NSD";
   if (m == "time_s") return "time";
   if (m == "gpu_auc_mib_s") return "GPU AUC";
+  if (m == "iou") return "IoU";
+  if (m == "hd_mm") return "HD (mm)";
+  if (m == "hd95_mm") return "HD95 (mm)";
+  if (m == "masd_mm") return "MASD (mm)";
+  if (m == "assd_mm") return "ASSD (mm)";
   return m;
 }
 
@@ -231,7 +236,7 @@ json page_data(const HtmlPage& page) {
   // Ranking methods, significance, bootstrap intervals and the podium.
   json metrics = json::array(), method_names = json::array(), method_places = json::array(), significance = json::array();
   json place_summary = json::array(), intervals = json::array(), podium = json::array(), tau = nullptr;
-  for (const auto& name : b.metrics) metrics.push_back({{"name", name}, {"label", metric_label(name)}});
+  for (const auto& name : b.metrics) metrics.push_back({{"name", name}, {"label", metric_label(name)}, {"lower", !higher_is_better(name)}});
   for (RankingMethod rm : kAllRankingMethods) method_names.push_back(ranking_method_name(rm));
   for (const auto& t : b.teams)
     for (size_t k = 0; k < kAllRankingMethods.size(); ++k)
@@ -272,10 +277,8 @@ json page_data(const HtmlPage& page) {
   // (ties to the best place, as challengeR's podium).
   if (!b.metrics.empty() && b.teams.size() > 1) {
     const std::string& pm = b.metrics.front();
-    const bool higher = pm == "dsc" || pm == "nsd";
-    auto value_of = [&](const CaseEntry& e) {
-      return pm == "dsc" ? e.dsc : pm == "nsd" ? e.nsd : pm == "time_s" ? e.time_s.value_or(0) : e.gpu_auc_mib_s.value_or(0);
-    };
+    const bool higher = higher_is_better(pm);
+    auto value_of = [&](const CaseEntry& e) { return ranked_value(e, pm); };
     for (size_t c = 0; c < b.case_keys.size(); ++c)
       for (size_t i = 0; i < b.teams.size(); ++i) {
         const double v = value_of(b.teams[i].cases[c]);

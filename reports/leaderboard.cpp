@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -116,6 +117,17 @@ double failure_time_limit(const std::vector<Team>& teams, const RankSettings& st
   return st.time_limit_s.value_or(limit > 0 ? limit : 600.0);
 }
 
+// The --metrics name of a rankable key ("hd95_mm" -> "hd95"), and whether a team's scores hold it.
+std::string metric_flag(const std::string& key) { return key.ends_with("_mm") ? key.substr(0, key.size() - 3) : key; }
+bool scored_with(const MetricChoice& m, const std::string& key) {
+  return key == "iou" ? m.iou : key == "hd_mm" ? m.hd : key == "hd95_mm" ? m.hd95 : key == "masd_mm" ? m.masd
+                                                                                    : key == "assd_mm" && m.assd;
+}
+std::optional<double> extra_value(const ExtraScores& e, const std::string& key) {
+  return key == "iou" ? e.iou : key == "hd_mm" ? e.hd_mm : key == "hd95_mm" ? e.hd95_mm : key == "masd_mm" ? e.masd_mm
+                                                                                                   : e.assd_mm;
+}
+
 // Which metrics are ranked, with their weights, and a note for each one left out and why.
 void choose_metrics(const std::vector<Team>& teams, const RankSettings& st, Leaderboard& lb) {
   bool all_records = true, all_gpu = true;
@@ -131,6 +143,23 @@ void choose_metrics(const std::vector<Team>& teams, const RankSettings& st, Lead
   const char* gpu_word = st.gpu_measure == GpuMeasure::device ? "device-wide" : "own";
   if (st.weight_dsc > 0) lb.metrics.push_back("dsc"), lb.weights.push_back(st.weight_dsc);
   if (st.weight_nsd > 0) lb.metrics.push_back("nsd"), lb.weights.push_back(st.weight_nsd);
+  for (const auto& [key, w] : st.extra_weights)
+    if (std::find_if(kRankableExtraMetrics.begin(), kRankableExtraMetrics.end(),
+                     [&](const char* k) { return key == k; }) == kRankableExtraMetrics.end())
+      throw std::invalid_argument("'" + key + "' cannot be ranked (iou, hd_mm, hd95_mm, masd_mm, assd_mm can)");
+  for (const char* key : kRankableExtraMetrics) {
+    const auto it = st.extra_weights.find(key);
+    if (it == st.extra_weights.end() || !(it->second > 0)) continue;
+    for (const auto& t : teams)
+      if (!scored_with(t.scores.settings.metrics, key))
+        throw std::invalid_argument(std::string("--weights asks to rank ") + key + ", but " + t.name +
+                                    "'s scores do not have it: score with --metrics dsc,nsd," + metric_flag(key) +
+                                    " (or report --gt ... --metrics dsc,nsd," + metric_flag(key) + ")");
+    lb.metrics.push_back(key), lb.weights.push_back(it->second);
+    if (std::string(key) != "iou")
+      lb.notes.push_back(std::string(key) + " is ranked (lower is better); a failed case, or one where a mask is empty, "
+                         "counts as the ground truth's volume diagonal, the worst distance it allows");
+  }
   // Why time and GPU cannot be ranked, if they cannot: one note for both.
   std::string efficiency_missing;
   if (!all_records) efficiency_missing = "not every team has run records (records.jsonl)";
@@ -213,6 +242,12 @@ void line_up(TeamResult& tr, const Leaderboard& lb, bool cases_given, const Rank
     if (e.failed) ++tr.failed_cases;
     e.dsc = e.failed ? 0.0 : e.score->dsc;
     e.nsd = e.failed ? 0.0 : e.score->nsd;
+    for (const char* key : kRankableExtraMetrics)
+      if (ranks_on(lb, key)) {
+        const auto v = e.failed ? std::nullopt : extra_value(e.score->extra, key);
+        // NaN marks a value to be replaced by the case's worst once every team is lined up.
+        e.extra[key] = v ? *v : std::numeric_limits<double>::quiet_NaN();
+      }
     if (ranks_on(lb, "time_s")) e.time_s = e.failed ? lb.time_limit_s : e.run->wall_s;
     if (ranks_on(lb, "gpu_auc_mib_s") && !e.failed) e.gpu_auc_mib_s = gpu_auc_for_ranking(t, *e.run, st, approximated);
     tr.cases.push_back(std::move(e));
@@ -252,6 +287,52 @@ void fill_unmeasured_gpu(std::vector<TeamResult>& results, const RankSettings& s
     lb.notes.push_back("GPU AUC ranked above an allowance of " + fmt(st.gpu_allowance_mib) + " MiB per sample");
 }
 
+// Absent extra values (failed case, one mask empty) as the worst the case allows: iou 0; a distance the diagonal
+// of the ground truth's volume in mm (as summary.metrics' mean_worst), from any team's record of the case, else
+// the largest diagonal of the board.
+void fill_absent_extra(std::vector<TeamResult>& results, Leaderboard& lb) {
+  const size_t n_cases = lb.case_keys.size();
+  std::vector<double> diagonal(n_cases, 0.0);
+  double largest = 0;
+  for (size_t c = 0; c < n_cases; ++c) {
+    for (const auto& tr : results) {
+      const auto& s = tr.cases[c].score;
+      if (!s || s->dims[0] <= 0) continue;
+      double d2 = 0;
+      for (int a = 0; a < 3; ++a) d2 += std::pow(static_cast<double>(s->dims[a]) * s->spacing_mm[a], 2);
+      diagonal[c] = std::sqrt(d2);
+      break;
+    }
+    largest = std::max(largest, diagonal[c]);
+  }
+  int replaced = 0;
+  for (size_t c = 0; c < n_cases; ++c)
+    for (auto& tr : results)
+      for (auto& [key, v] : tr.cases[c].extra)
+        if (std::isnan(v)) {
+          v = key == "iou" ? 0.0 : diagonal[c] > 0 ? diagonal[c] : largest;
+          ++replaced;
+        }
+  if (replaced)
+    lb.notes.push_back(std::to_string(replaced) + " ranked extra value(s) were absent (failed case, or a mask empty) "
+                       "and count as the worst: iou 0, a distance the ground truth's volume diagonal");
+}
+
+}  // namespace
+
+bool higher_is_better(const std::string& metric) { return metric == "dsc" || metric == "nsd" || metric == "iou"; }
+
+double ranked_value(const CaseEntry& e, const std::string& metric) {
+  if (metric == "dsc") return e.dsc;
+  if (metric == "nsd") return e.nsd;
+  if (metric == "time_s") return e.time_s.value_or(0);
+  if (metric == "gpu_auc_mib_s") return e.gpu_auc_mib_s.value_or(0);
+  const auto it = e.extra.find(metric);
+  return it == e.extra.end() ? 0.0 : it->second;
+}
+
+namespace {
+
 // The ranking inputs (per metric, per case, per team: the values as ranked).
 std::vector<MetricColumn> ranking_columns(const std::vector<TeamResult>& results, const Leaderboard& lb) {
   const size_t n_cases = lb.case_keys.size(), n_teams = results.size();
@@ -260,12 +341,11 @@ std::vector<MetricColumn> ranking_columns(const std::vector<TeamResult>& results
     MetricColumn col;
     col.name = lb.metrics[m];
     col.weight = lb.weights[m];
-    col.direction = (col.name == "dsc" || col.name == "nsd") ? Direction::higher_is_better : Direction::lower_is_better;
+    col.direction = higher_is_better(col.name) ? Direction::higher_is_better : Direction::lower_is_better;
     col.values.assign(n_cases, std::vector<double>(n_teams, 0.0));
     for (size_t c = 0; c < n_cases; ++c)
       for (size_t t = 0; t < n_teams; ++t) {
-        const auto& e = results[t].cases[c];
-        col.values[c][t] = col.name == "dsc" ? e.dsc : col.name == "nsd" ? e.nsd : col.name == "time_s" ? *e.time_s : *e.gpu_auc_mib_s;
+        col.values[c][t] = ranked_value(results[t].cases[c], col.name);
       }
     cols.push_back(std::move(col));
   }
@@ -459,6 +539,7 @@ Leaderboard build_leaderboard(std::vector<Team> teams, const RankSettings& st,
     line_up(results[ti], lb, case_keys.has_value(), st, &approximated, lb.warnings);
   }
   if (ranks_on(lb, "gpu_auc_mib_s")) fill_unmeasured_gpu(results, st, &approximated, lb);
+  if (!st.extra_weights.empty()) fill_absent_extra(results, lb);
   if (ranks_on(lb, "gpu_auc_mib_s"))
     lb.notes.push_back(std::string("GPU memory measure: ") +
                        (st.gpu_measure == GpuMeasure::device ? "device-wide (as FLARE measures it)"

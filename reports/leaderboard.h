@@ -24,8 +24,14 @@ namespace lb {
 
 enum class GpuMeasure { device, own };
 
+// The extra metrics a ranking may use when asked (--weights hd95=1, ...): the keys of score --metrics.
+inline constexpr std::array<const char*, 5> kRankableExtraMetrics{"iou", "hd_mm", "hd95_mm", "masd_mm", "assd_mm"};
+
 struct RankSettings {
   double weight_dsc = 1, weight_nsd = 1, weight_time = 1, weight_gpu = 1;
+  // Extra metrics ranked on request, key (kRankableExtraMetrics) -> weight; distances are reported, not
+  // ranked, unless named here. Every team's scores must hold the metric.
+  std::map<std::string, double> extra_weights;
   GpuMeasure gpu_measure = GpuMeasure::device;  // FLARE measures the whole device
   double gpu_allowance_mib = 0;                 // subtracted from every sample (FLARE22: 2048)
   std::optional<double> time_limit_s;           // default: the largest timeout_s in the records, else 600
@@ -43,7 +49,14 @@ struct CaseEntry {
   std::string failure;                       // why, when failed
   double dsc = 0, nsd = 0;                   // as ranked (0 when failed)
   std::optional<double> time_s, gpu_auc_mib_s;  // as ranked, when the metric is used
+  // Extra metrics as ranked (settings.extra_weights): the case's value, or the worst one when the case failed
+  // or the value is absent (a distance with one mask empty: the ground truth's volume diagonal; iou: 0).
+  std::map<std::string, double> extra;
 };
+
+// Which way a ranked metric goes, and a case's value of it as ranked.
+bool higher_is_better(const std::string& metric);
+double ranked_value(const CaseEntry& e, const std::string& metric);
 
 struct Stat {
   double mean = 0, median = 0, min = 0, max = 0;
@@ -99,7 +112,8 @@ struct Leaderboard {
   RankSettings settings;
   double time_limit_s = 0;
   std::vector<std::string> case_keys;           // the ground truth's cases, else the union of the teams', sorted
-  std::vector<std::string> metrics;              // the metrics ranked on: "dsc", "nsd", "time_s", "gpu_auc_mib_s"
+  std::vector<std::string> metrics;              // the metrics ranked on: "dsc", "nsd", extra ones asked for
+                                                 // (kRankableExtraMetrics), "time_s", "gpu_auc_mib_s"
   std::vector<double> weights;                   // their weights
   std::vector<TeamResult> teams;                 // sorted by place (settings.method), then name
   std::vector<std::vector<double>> ahead;        // [i][j] in that order: fraction of resamples i ahead of j

@@ -102,6 +102,7 @@ json case_json(const CaseEntry& e, const MetricChoice& metrics) {
          {"nsd", e.nsd},
          {"time_s", opt(e.time_s)},
          {"gpu_auc_mib_s", opt(e.gpu_auc_mib_s)}};
+  if (!e.extra.empty()) j["ranked_extra"] = e.extra;  // only when --weights ranks an extra metric
   if (e.score) {
     const CaseRecord& c = *e.score;
     json s{{"file", c.name},

@@ -7,7 +7,7 @@
 
 namespace lb {
 
-inline constexpr const char* kLeaderboardSchemaVersion = "1.1";
+inline constexpr const char* kLeaderboardSchemaVersion = "1.2";
 
 struct ReportInputs {
   std::string gt_dir, cases_dir;  // as given (empty when not)

@@ -152,6 +152,26 @@ uint64_t SplitMix64::below(uint64_t n) {
   return x % n;
 }
 
+void finish_stability(Stability& s, const std::vector<int>& keeps, int resamples) {
+  const size_t n_teams = s.place_counts.size();
+  s.keeps_place.assign(n_teams, 0.0);
+  s.place_range95.assign(n_teams, {});
+  for (size_t t = 0; t < n_teams; ++t) {
+    s.keeps_place[t] = static_cast<double>(keeps[t]) / resamples;
+    for (auto& a : s.ahead[t]) a /= resamples;
+    const auto percentile = [&](double q) {
+      const double need = q * resamples;
+      int cum = 0;
+      for (size_t p = 0; p < n_teams; ++p) {
+        cum += s.place_counts[t][p];
+        if (cum >= need) return static_cast<int>(p + 1);
+      }
+      return static_cast<int>(n_teams);
+    };
+    s.place_range95[t] = {percentile(0.025), percentile(0.975)};
+  }
+}
+
 Stability bootstrap_stability(const std::vector<MetricColumn>& metrics, size_t n_teams, int resamples, uint64_t seed) {
   check_table(metrics, n_teams);
   if (resamples < 1) throw std::invalid_argument("bootstrap needs at least one resample");
@@ -194,23 +214,7 @@ Stability bootstrap_stability(const std::vector<MetricColumn>& metrics, size_t n
       }
     }
   }
-  s.keeps_place.resize(n_teams);
-  s.place_range95.resize(n_teams);
-  for (size_t t = 0; t < n_teams; ++t) {
-    s.keeps_place[t] = static_cast<double>(keeps[t]) / resamples;
-    for (auto& a : s.ahead[t]) a /= resamples;
-    // Percentiles of the place distribution: the smallest place whose cumulative count reaches the fraction.
-    const auto percentile = [&](double q) {
-      const double need = q * resamples;
-      int cum = 0;
-      for (size_t p = 0; p < n_teams; ++p) {
-        cum += s.place_counts[t][p];
-        if (cum >= need) return static_cast<int>(p + 1);
-      }
-      return static_cast<int>(n_teams);
-    };
-    s.place_range95[t] = {percentile(0.025), percentile(0.975)};
-  }
+  finish_stability(s, keeps, resamples);
   return s;
 }
 

@@ -56,6 +56,11 @@ struct Stability {
   std::vector<std::vector<double>> ahead;         // [i][j]: fraction of resamples where i scored strictly better
 };
 
+// Turns the counts of a finished bootstrap into fractions: keeps_place from `keeps` (per team, draws that kept
+// the place), `ahead` divided by the draws, and place_range95 from place_counts (the smallest place whose
+// cumulative count reaches 2.5% and 97.5% of the draws).
+void finish_stability(Stability& s, const std::vector<int>& keeps, int resamples);
+
 // Draws the cases `resamples` times with replacement (seeded, the same on every platform) and places the
 // teams by rank-then-aggregate on each draw. Case ranks do not depend on which cases are drawn, so they are
 // computed once.

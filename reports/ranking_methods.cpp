@@ -371,24 +371,10 @@ BootstrapAnalysis bootstrap_analysis(const std::vector<MetricColumn>& metrics, s
           draw_gaps[t][m][static_cast<size_t>(b)] = draw_means[t][m][static_cast<size_t>(b)] - draw_means[next[t]][m][static_cast<size_t>(b)];
     }
   }
-  s.keeps_place.resize(n_teams);
-  s.place_range95.resize(n_teams);
+  finish_stability(s, keeps, resamples);
   out.mean.assign(n_teams, std::vector<Interval>(n_metrics));
   out.gap_to_next.assign(n_teams, std::vector<std::optional<Interval>>(n_metrics));
   for (size_t t = 0; t < n_teams; ++t) {
-    s.keeps_place[t] = static_cast<double>(keeps[t]) / resamples;
-    for (auto& a : s.ahead[t]) a /= resamples;
-    // As bootstrap_stability: the smallest place whose cumulative count reaches the fraction.
-    const auto percentile = [&](double q) {
-      const double need = q * resamples;
-      int cum = 0;
-      for (size_t p = 0; p < n_teams; ++p) {
-        cum += s.place_counts[t][p];
-        if (cum >= need) return static_cast<int>(p + 1);
-      }
-      return static_cast<int>(n_teams);
-    };
-    s.place_range95[t] = {percentile(0.025), percentile(0.975)};
     for (size_t m = 0; m < n_metrics; ++m) {
       out.mean[t][m] = interval_of(draw_means[t][m]);
       if (next[t] < n_teams) out.gap_to_next[t][m] = interval_of(draw_gaps[t][m]);

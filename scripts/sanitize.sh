@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${LB_ASAN_BUILD:-$PWD/build-asan}
 start=$(date +%s)
-san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g1"
+# -O1, as the sanitizers' authors advise: fast enough to run, readable stacks, and a cold build of the tests in
+# 12 minutes on 2 cores (Release's -O3 takes longer to compile and inlines away frames).
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g1 -O1"
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=None "${launcher[@]}" \
   -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DLESIONBENCH_SANITIZE=ON >/dev/null
 # lesionbench and lesionbench-gen-masks: test_score_cli and the lesion-wise references run them.
 cmake --build "$build" -j"${JOBS:-$(nproc)}" --target test_metrics test_runner lesionbench lesionbench-gen-masks

@@ -24,22 +24,34 @@ from ._lesionbench import score_folders as _score_folders
 __all__ = ["score_case", "score_folders", "__version__"]
 
 
-def score_case(gt, pred, spacing_mm, tolerance_mm=2.0, lesion_wise=False, connectivity=26, name=""):
-    """Scores one case: DSC and NSD by the official FLARE24 rules, optionally lesion-wise scores.
+def _names(metrics):
+    return [metrics] if isinstance(metrics, str) else [str(m) for m in metrics]
+
+
+def score_case(gt, pred, spacing_mm, tolerance_mm=2.0, lesion_wise=False, connectivity=26, name="",
+               metrics=("dsc", "nsd"), nsd_at_mm=(), matching="overlap"):
+    """Scores one case: DSC and NSD by the official FLARE24 rules, optionally lesion-wise scores and more metrics.
 
     gt, pred: 3-D numpy arrays of the same shape (bool, integer or float; C- or F-contiguous).
     spacing_mm: 3 voxel sizes in mm, in the array's axis order (the ground truth's, as the CLI uses).
+    metrics: as the CLI's --metrics: "dsc", "nsd" and any of "iou", "hd", "hd95", "masd", "assd" (a list, or
+    one comma-separated string). nsd_at_mm: more NSD tolerances (never gated by DSC), as --nsd-at-mm.
+    matching: the lesion matching of lesion_wise, as --matching: "overlap", "iou:T" or "hungarian".
     Returns the dictionary of one case of scores.json: dsc, nsd, nsd_ungated, status, message, warnings,
-    rule, voxel counts, surface areas, dims, spacing_mm, and lesion_wise when asked for.
+    rule, voxel counts, surface areas, dims, spacing_mm, the extra metrics asked for (hd95_mm, iou, nsd_at_mm,
+    ...; a distance is None when one mask is empty), and lesion_wise when asked for.
     """
     return _score_case(gt, pred, [float(s) for s in spacing_mm], float(tolerance_mm), bool(lesion_wise),
-                       int(connectivity), str(name))
+                       int(connectivity), str(name), _names(metrics), [float(t) for t in nsd_at_mm], str(matching))
 
 
 def score_folders(gt_dir, pred_dir, tolerance_mm=2.0, lesion_wise=False, connectivity=26, threads=0,
-                  geometry="warn", missing="zero", volume_buckets_ml=(0.5, 5, 50)):
+                  geometry="warn", missing="zero", volume_buckets_ml=(0.5, 5, 50), metrics=("dsc", "nsd"),
+                  nsd_at_mm=(), matching="overlap"):
     """Scores a folder of predictions against a folder of ground truth (<case>.nii.gz each), as
     ``lesionbench score --json`` does, and returns that scores.json document as a dictionary.
-    Raises ValueError when nothing can be scored (no such folder, no case)."""
+    metrics, nsd_at_mm and matching as in score_case (the CLI's --metrics, --nsd-at-mm, --matching).
+    Raises ValueError when nothing can be scored (no such folder, no case) or an argument is wrong."""
     return _score_folders(str(gt_dir), str(pred_dir), float(tolerance_mm), bool(lesion_wise), int(connectivity),
-                          int(threads), str(geometry), str(missing), [float(v) for v in volume_buckets_ml])
+                          int(threads), str(geometry), str(missing), [float(v) for v in volume_buckets_ml],
+                          _names(metrics), [float(t) for t in nsd_at_mm], str(matching))

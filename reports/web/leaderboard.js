@@ -259,7 +259,8 @@
     var m = rk.metrics.filter(function (x) { return x.name === name; })[0];
     return m ? m.label : name;
   }
-  var lowerIsBetter = { time_s: true, gpu_auc_mib_s: true };
+  var lowerIsBetter = {};  // time, GPU memory and distances (when ranked): the page says "less is better"
+  rk.metrics.forEach(function (m) { lowerIsBetter[m.name] = !!m.lower; });
 
   function methodsPlot() {
     // One label per place at the last method: teams sharing it are named together instead of on top of each other.
@@ -370,7 +371,7 @@
 
   function meanInterval(metric) {
     var rows = rk.intervals.filter(function (r) { return r.metric === metric; });
-    var unit = metric === 'time_s' || metric === 'gpu_auc_mib_s';
+    var unit = !!lowerIsBetter[metric];  // seconds, MiB·s, mm: the axis starts at 0
     return {
       $schema: schema, config: config, width: 'container', height: rowHeight * teamNames.length,
       data: { values: rows },

@@ -192,3 +192,61 @@ def test_score_folders_returns_the_scores_json_document(cli_scores):
     assert doc["summary"]["mean_dsc"] == cli_scores["summary"]["mean_dsc"]
     with pytest.raises(ValueError, match="does not exist"):
         lesionbench.score_folders("/nonexistent/gt", "/nonexistent/pred")
+
+
+EXTRA = ["dsc", "nsd", "iou", "hd", "hd95", "masd", "assd"]
+
+
+@pytest.fixture(scope="module")
+def cli_metric_scores(tmp_path_factory):
+    parity_cases()
+    out = tmp_path_factory.mktemp("cli-metrics") / "scores.json"
+    subprocess.run([CLI, "score", "--gt", os.path.join(PARITY, "gt"), "--pred", os.path.join(PARITY, "pred"),
+                    "--lesion-wise", "--metrics", ",".join(EXTRA), "--nsd-at-mm", "1,5", "--matching", "hungarian",
+                    "--json", str(out), "--quiet"], check=True, capture_output=True)
+    return json.load(open(out))
+
+
+def test_extra_metrics_and_matching_equal_the_cli(cli_metric_scores):
+    by_name = {c["case"]: c for c in cli_metric_scores["cases"]}
+    distances_seen = nulls_seen = 0
+    for name in parity_cases():
+        gt, spacing = read_nifti(os.path.join(PARITY, "gt", name))
+        pred, _ = read_nifti(os.path.join(PARITY, "pred", name))
+        r = lesionbench.score_case(gt, pred, spacing_mm=spacing, lesion_wise=True, metrics=EXTRA,
+                                   nsd_at_mm=[1, 5], matching="hungarian")
+        assert strip(r) == strip(by_name[name]), name
+        assert "hd95_mm" in r and "nsd_at_mm" in r, name
+        distances_seen += r["hd95_mm"] is not None
+        nulls_seen += r["hd95_mm"] is None
+        # The same memory seen as C order (SimpleITK's z, y, x) gives the same values.
+        c = lesionbench.score_case(np.ascontiguousarray(gt.T), np.ascontiguousarray(pred.T), spacing_mm=spacing[::-1],
+                                   metrics="dsc,nsd,hd95,assd", nsd_at_mm=[1])
+        # (the distance's sum over axes runs in the other order: equal to rounding)
+        for key in ("hd95_mm", "assd_mm"):
+            assert c[key] == (None if r[key] is None else pytest.approx(r[key], rel=1e-12)), (name, key)
+        assert [x["nsd"] for x in c["nsd_at_mm"]] == pytest.approx([r["nsd_at_mm"][0]["nsd"]], rel=1e-12), name
+        assert c["dsc"] == r["dsc"], name
+    assert distances_seen and nulls_seen  # real distances and the one-mask-empty rule were both exercised
+    doc = lesionbench.score_folders(os.path.join(PARITY, "gt"), os.path.join(PARITY, "pred"), lesion_wise=True,
+                                    metrics=EXTRA, nsd_at_mm=[1, 5], matching="hungarian")
+    assert [strip(x) for x in doc["cases"]] == [strip(x) for x in cli_metric_scores["cases"]]
+    assert doc["settings"]["matching"] == "hungarian"
+    assert doc["summary"]["metrics"] == cli_metric_scores["summary"]["metrics"]
+
+
+def test_bad_metric_arguments_raise_value_error():
+    gt = np.zeros((6, 6, 6), np.uint8)
+    gt[2:4, 2:4, 2:4] = 1
+    with pytest.raises(ValueError, match="metrics"):
+        lesionbench.score_case(gt, gt, spacing_mm=(1, 1, 1), metrics=["dsc", "nsd", "volume"])
+    with pytest.raises(ValueError, match="matching"):
+        lesionbench.score_case(gt, gt, spacing_mm=(1, 1, 1), lesion_wise=True, matching="best")
+    with pytest.raises(ValueError, match="nsd_at_mm"):
+        lesionbench.score_case(gt, gt, spacing_mm=(1, 1, 1), nsd_at_mm=[-1])
+    # Both masks equal: distances 0, IoU 1; an empty prediction: distances None with the reason in warnings.
+    r = lesionbench.score_case(gt, gt, spacing_mm=(1, 1, 1), metrics=["dsc", "nsd", "hd", "iou"])
+    assert (r["hd_mm"], r["iou"]) == (0.0, 1.0)
+    e = lesionbench.score_case(gt, np.zeros_like(gt), spacing_mm=(1, 1, 1), metrics=["dsc", "nsd", "hd", "iou"])
+    assert e["hd_mm"] is None and e["iou"] == 0.0
+    assert any("no surface distances" in w for w in e["warnings"])

@@ -2,6 +2,8 @@
 // missing, and the ranks of a hand-worked example.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "reports/leaderboard.h"
 
 using namespace lb;
@@ -322,4 +324,71 @@ TEST_CASE("leaderboard: a run record refused by --verify-key fails its case and 
   CHECK(e.failed);
   CHECK(e.failure == "run record refused by --verify-key: altered");
   CHECK(*e.time_s == 300);
+}
+
+TEST_CASE("leaderboard: distances and IoU are ranked only when --weights names them, absent values as the worst") {
+  // Hand-worked: only HD95 decides (dsc and nsd weighted 0). Grid 10 x 10 x 10 at 1 x 1 x 2 mm, whose
+  // diagonal sqrt(100 + 100 + 400) mm is the worst distance a case allows.
+  const double diagonal = std::sqrt(600.0);
+  auto with = [](CaseRecord c, std::optional<double> hd95, std::optional<double> iou) {
+    c.dims = {10, 10, 10};
+    c.spacing_mm = {1, 1, 2};
+    c.extra.hd95_mm = hd95;
+    c.extra.iou = iou;
+    return c;
+  };
+  // c1: A 2 mm, B 5 mm. c2: A has an empty prediction (null), B 3 mm. c3: B's prediction is missing (failed).
+  Team a = team("A", {with(score("c1", 0.8, 0.8), 2.0, 0.5), with(score("c2", 0.0, 0.0), std::nullopt, 0.0),
+                      with(score("c3", 0.8, 0.8), 1.0, 0.5)});
+  Team b = team("B", {with(score("c1", 0.8, 0.8), 5.0, 0.7), with(score("c2", 0.8, 0.8), 3.0, 0.7),
+                      with(score("c3", 0, 0, CaseStatus::missing), std::nullopt, std::nullopt)});
+  for (Team* t : {&a, &b}) t->scores.settings.metrics.hd95 = t->scores.settings.metrics.iou = true;
+
+  RankSettings st;
+  st.weight_dsc = st.weight_nsd = 0;
+  st.bootstrap_resamples = 0;
+  {
+    // Not named: reported, not ranked.
+    RankSettings plain;
+    const Leaderboard board = build_leaderboard({a, b}, plain);
+    CHECK(board.metrics == std::vector<std::string>{"dsc", "nsd"});
+    CHECK(entry(board, "A", "c1").extra.empty());
+  }
+  st.extra_weights["hd95_mm"] = 1;
+  const Leaderboard board = build_leaderboard({a, b}, st);
+  REQUIRE(board.metrics == std::vector<std::string>{"hd95_mm"});
+  CHECK(entry(board, "A", "c1").extra.at("hd95_mm") == 2.0);
+  CHECK(entry(board, "A", "c2").extra.at("hd95_mm") == Approx(diagonal));  // one mask empty: the worst
+  CHECK(entry(board, "B", "c3").extra.at("hd95_mm") == Approx(diagonal));  // failed: the worst
+  // Case ranks (lower distance better): A 1, 2, 1 -> 4/3; B 2, 1, 2 -> 5/3.
+  CHECK(result(board, "A").rank_then_aggregate.score == Approx(4.0 / 3));
+  CHECK(result(board, "B").rank_then_aggregate.score == Approx(5.0 / 3));
+  CHECK(board.teams.front().team.name == "A");
+  // Means: A (2 + d + 1) / 3, B (5 + 3 + d) / 3: A is ahead by mean too.
+  CHECK(result(board, "A").mean_based.metric_mean[0] == Approx((3 + diagonal) / 3));
+  CHECK(result(board, "B").mean_based.metric_mean[0] == Approx((8 + diagonal) / 3));
+  CHECK(result(board, "A").mean_based.place == 1);
+
+  // IoU goes the other way (higher is better): B's 0.7 beats A's 0.5 on c1 and c2; on c3 B failed (IoU 0).
+  RankSettings by_iou = st;
+  by_iou.extra_weights = {{"iou", 1}};
+  const Leaderboard iou_board = build_leaderboard({a, b}, by_iou);
+  CHECK(entry(iou_board, "B", "c3").extra.at("iou") == 0.0);
+  CHECK(result(iou_board, "B").rank_then_aggregate.score == Approx(4.0 / 3));
+  CHECK(iou_board.teams.front().team.name == "B");
+
+  // A team scored without the metric cannot be ranked on it: refused, saying how to score it.
+  Team c = b;
+  c.name = "C";
+  c.scores.settings.metrics.hd95 = false;
+  try {
+    build_leaderboard({a, c}, st);
+    FAIL("ranking on a metric a team lacks was accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("--metrics dsc,nsd,hd95") != std::string::npos);
+    CHECK(std::string(e.what()).find("C's scores") != std::string::npos);
+  }
+  RankSettings unknown = st;
+  unknown.extra_weights = {{"volume", 1}};
+  CHECK_THROWS_AS(build_leaderboard({a, b}, unknown), std::invalid_argument);
 }

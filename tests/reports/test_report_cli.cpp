@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <regex>
 
 #include "tests/reports/report_fixtures.h"
@@ -75,7 +76,7 @@ TEST_CASE("report on three teams writes the leaderboard, the official CSVs and t
   CHECK_FALSE(fs::exists(fs::path(f->charlie) / "scores.json"));
 
   const json board = json::parse(read_text(out + "/leaderboard.json"));
-  CHECK(board["schema_version"] == "1.1");
+  CHECK(board["schema_version"] == "1.2");
   REQUIRE(board["teams"].size() == 3);
   CHECK(board["cases"].size() == f->cases.size());
   std::map<std::string, json> team;
@@ -492,4 +493,42 @@ TEST_CASE("report --gt --metrics --matching: the extra metrics in leaderboard.js
   const auto bad = run_cli("report " + q(f->alpha) + " --out " + q(dir / "r2") + " --metrics dsc,nsd,hd");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("need --gt") != std::string::npos);
+  // Ranked on request: HD95 joins the ranking with its weight, and charlie's absent HD95 (a false positive on
+  // the healthy case) counts as the ground truth's volume diagonal.
+  const std::string ranked = dir / "ranked";
+  const auto r3 = run_cli(report_args(*f, ranked) + " --pictures 0 --bootstrap 0 --metrics dsc,nsd,hd95 --weights hd95=2");
+  INFO(r3.out << r3.err);
+  REQUIRE(r3.exit_code == 0);
+  const json rb = json::parse(read_text(ranked + "/leaderboard.json"));
+  CHECK(rb["ranking"]["weights"]["hd95_mm"] == 2.0);
+  CHECK(rb["ranking"]["weights"].contains("dsc"));
+  // Absent values (the exact diagonal is proven in test_leaderboard) are the case's worst: one value, at least
+  // every team's measured HD95 on that case.
+  std::map<std::string, std::vector<double>> measured, worst;
+  for (const auto& t : rb["teams"])
+    for (const auto& c : t["cases"]) {
+      REQUIRE(c.contains("ranked_extra"));
+      const double v = c["ranked_extra"]["hd95_mm"].get<double>();
+      const bool has = !c["score"].is_null() && c["score"]["hd95_mm"].is_number();
+      if (has) CHECK(v == c["score"]["hd95_mm"].get<double>());
+      (has ? measured : worst)[c["case"].get<std::string>()].push_back(v);
+    }
+  const bool worst_seen = !worst.empty();
+  for (const auto& [key, values] : worst) {
+    INFO(key);
+    CHECK(values.front() > 0);
+    for (double v : values) CHECK(v == values.front());
+    for (double m : measured[key]) CHECK(m <= values.front());
+  }
+  CHECK(worst_seen);
+  if (schema_validator_missing().empty()) {
+    const auto v = validate_json("leaderboard.schema.json", {ranked + "/leaderboard.json"});
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
+  }
+  // A metric the scores lack cannot be ranked: exit 2, saying how to score it.
+  const auto lacks = run_cli(report_args(*f, dir / "r4") + " --pictures 0 --bootstrap 0 --weights masd=1");
+  CHECK(lacks.exit_code == 2);
+  CHECK(lacks.err.find("--metrics dsc,nsd,masd") != std::string::npos);
+  CHECK(run_cli("report " + q(f->alpha) + " --out " + q(dir / "r5") + " --weights volume=1").exit_code == 2);
 }
