@@ -7,23 +7,22 @@
 #include <sstream>
 #include <string>
 
+#include "baseline/cli_common.h"
 #include "baseline/segmenter.h"
 #include "baseline/train.h"
 #include "args/args.h"
 
 extern const char* const kLbDefaultModelJson;  // default_model_embedded.cpp (generated)
+int cmd_train_cnn(int argc, char** argv);          // cmd_train_cnn.cpp: train --method cnn
 
 namespace {
 
 using lb::args::Args;
 using lb::args::UsageError;
 namespace bl = lb::baseline;
-
-std::unique_ptr<tbb::global_control> limit_threads(int threads) {
-  if (threads < 0) throw UsageError("--threads must be 0 (all cores) or more");
-  if (threads == 0) return nullptr;
-  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
-}
+using bl::cli::limit_threads;
+using bl::cli::parse_triple;
+using bl::cli::patched;
 
 // The model next to the executable (../share/... in an install, baseline/models in the source tree), else
 // the copy compiled in (a sandboxed command sees its program, not the folders around it); or --model.
@@ -40,28 +39,6 @@ bl::Model default_model() {
   for (const auto& p : tries)
     if (fs::exists(p, ec)) return bl::Model::load(p.string());
   return bl::Model::from_json(nlohmann::json::parse(kLbDefaultModelJson));
-}
-
-nlohmann::json patch_of(const std::string& text, const std::string& flag) {
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (!j.is_object()) throw std::runtime_error("not an object");
-    return j;
-  } catch (const std::exception& e) {
-    throw UsageError(flag + " needs a JSON object, e.g. '{\"threshold\": 0.4}': " + e.what());
-  }
-}
-
-template <class T>
-T patched(const T& value, const std::string& text, const std::string& flag) {
-  if (text.empty()) return value;
-  nlohmann::json j = value;
-  j.merge_patch(patch_of(text, flag));
-  try {
-    return j.get<T>();
-  } catch (const std::exception& e) {
-    throw UsageError(flag + ": " + e.what());
-  }
 }
 
 int cmd_predict(int argc, char** argv) {
@@ -89,19 +66,16 @@ int cmd_predict(int argc, char** argv) {
   return s.failed ? 1 : 0;
 }
 
-std::array<double, 3> parse_triple(const std::string& text, const std::string& flag) {
-  std::array<double, 3> v{};
-  char c1 = 0, c2 = 0;
-  std::istringstream in(text);
-  if (!(in >> v[0] >> c1 >> v[1] >> c2 >> v[2]) || c1 != ',' || c2 != ',' || !in.eof())
-    throw UsageError(flag + " needs three numbers separated by commas, e.g. 2,2,3");
-  return v;
-}
-
 int cmd_train(int argc, char** argv) {
+  // --method cnn has options of its own (cmd_train_cnn.cpp).
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--method" && i + 1 < argc && std::string(argv[i + 1]) == "cnn") || a == "--method=cnn")
+      return cmd_train_cnn(argc, argv);
+  }
   bl::TrainSettings s;
   std::vector<std::string> images, labels;
-  std::string model_out, classifier = "gbdt", spacing, feature_patch, context_patch, post_patch;
+  std::string model_out, classifier = "gbdt", spacing, feature_patch, context_patch, post_patch, method = "gbdt";
   bool no_tune = false, balance_sources = false;
   int threads = 0, stages = s.stages, trees = s.gbdt.trees, depth = s.gbdt.depth, bins = s.gbdt.bins, folds = s.folds;
   int lesion_n = static_cast<int>(s.lesion_per_case), near_n = static_cast<int>(s.near_per_case),
@@ -115,6 +89,8 @@ int cmd_train(int argc, char** argv) {
   a.repeated("--images", "DIR", "images folder (repeat with --labels to add sources)", &images)
       .repeated("--labels", "DIR", "masks folder, paired with the --images of the same position", &labels)
       .option("--model", "OUT", "where to write the model JSON", &model_out, true)
+      .choice("--method", {"gbdt", "cnn"}, "gbdt: voxel features + a classifier (default, these options);\n"
+              "                            cnn: a 3-D U-Net (see train --method cnn --help)", &method)
       .choice("--classifier", {"gbdt", "logistic"}, "gradient-boosted trees (default) or logistic regression", &classifier)
       .option("--stages", "N", "1 (default), or 2 for a second stage on stage-1 context features", &stages)
       .option("--trees", "N", "boosting rounds per stage (default 200)", &trees)
@@ -172,7 +148,7 @@ int cmd_train(int argc, char** argv) {
   s.holdout = holdout;
   s.seed = static_cast<uint64_t>(seed);
   s.features = patched(s.features, feature_patch, "--feature-settings");
-  if (!spacing.empty()) s.features.working_spacing_mm = parse_triple(spacing, "--working-spacing");
+  if (!spacing.empty()) s.features.working_spacing_mm = parse_triple<double>(spacing, "--working-spacing");
   s.context = patched(s.context, context_patch, "--context-settings");
   s.post = patched(s.post, post_patch, "--postprocess");
   s.tune_post = !no_tune;
@@ -213,7 +189,8 @@ int cmd_threshold_model(int argc, char** argv) {
 
 void usage(std::ostream& out) {
   out << "Usage: lesionbench-baseline <command> [options]\n\n"
-         "The reference CPU lesion segmenter of lesionbench (voxel features + gradient-boosted trees).\n\n"
+         "The reference CPU lesion segmenter of lesionbench (voxel features + gradient-boosted trees; train\n"
+         "--method cnn trains a 3-D U-Net instead).\n\n"
          "Commands:\n"
          "  predict          segment a folder of <Case>_0000.nii.gz images\n"
          "  train            learn a model from images and masks\n"

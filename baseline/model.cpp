@@ -1,5 +1,7 @@
 #include "baseline/model.h"
 
+#include "baseline/cnn_train.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,6 +73,7 @@ nlohmann::json Model::to_json() const {
   j["context"] = context;
   j["candidate_hu"] = candidate_hu;
   if (method == "hu_window") j["hu_window"] = hu_window;
+  if (method == "cnn" && cnn) j["cnn"] = cnn->to_json();
   j["postprocess"] = post;
   nlohmann::json st = nlohmann::json::array();
   for (const auto& s : stages) st.push_back(s.to_json());
@@ -87,12 +90,14 @@ Model Model::from_json(const nlohmann::json& j) {
     throw std::runtime_error("schema_version " + version + " is not supported (this build reads 1.x)");
   Model m;
   m.method = j.at("method");
-  if (m.method != "classifier" && m.method != "hu_window") throw std::runtime_error("unknown method '" + m.method + "'");
+  if (m.method != "classifier" && m.method != "hu_window" && m.method != "cnn")
+    throw std::runtime_error("unknown method '" + m.method + "' (classifier, hu_window, cnn)");
   if (j.contains("provenance")) m.provenance = j["provenance"];
   m.features = j.at("features").get<FeatureSettings>();
   m.context = j.at("context").get<ContextSettings>();
   m.candidate_hu = j.at("candidate_hu").get<std::array<double, 2>>();
   if (m.method == "hu_window") m.hu_window = j.at("hu_window").get<std::array<double, 2>>();
+  if (m.method == "cnn") m.cnn = std::make_shared<const cnn::CnnModel>(cnn::CnnModel::from_json(j.at("cnn")));
   m.post = j.at("postprocess").get<Postprocess>();
   for (const auto& s : j.at("stages")) m.stages.push_back(Classifier::from_json(s));
   if (m.method == "classifier" && (m.stages.empty() || m.stages.size() > 2))

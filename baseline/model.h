@@ -1,6 +1,7 @@
 #pragma once
 // The model file: JSON with a schema_version, the feature settings, the classifier weights of each stage
 // and the post-processing settings. Everything predict needs is in it; nothing is implied by the program.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -10,6 +11,10 @@
 #include "baseline/logistic.h"
 
 namespace lb::baseline {
+
+namespace cnn {
+struct CnnModel;
+}
 
 // Readers accept any 1.x: fields are only added within a major version (schemas/baseline-model.schema.json).
 inline constexpr const char* kModelSchemaVersion = "1.0";
@@ -43,13 +48,15 @@ void from_json(const nlohmann::json& j, Postprocess& p);
 
 struct Model {
   // "classifier": stages of classifiers; "hu_window": probability 1 where G_1mm*HU lies in [lo, hi]
-  // (the fixed-threshold reference segmenter), with the same post-processing.
+  // (the fixed-threshold reference segmenter); "cnn": the 3-D U-Net of `cnn` (baseline/cnn_net.h) on the
+  // working grid. All with the same post-processing.
   std::string method = "classifier";
   FeatureSettings features;
   ContextSettings context;
   std::array<double, 2> candidate_hu{-300, 400};  // voxels whose G_1mm*HU lies outside are background
   std::array<double, 2> hu_window{0, 100};        // method hu_window only
   std::vector<Classifier> stages;                 // stage 2 sees stage 1's features plus the context columns
+  std::shared_ptr<const cnn::CnnModel> cnn;       // method cnn only
   Postprocess post;
   nlohmann::json provenance = nlohmann::json::object();  // how it was trained (command, data, seed, scores)
 

@@ -1,5 +1,7 @@
 #include "baseline/segmenter.h"
 
+#include "baseline/cnn_train.h"
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -163,6 +165,7 @@ VolumeF classify(const Classifier& c, const FeatureStack& st, const std::vector<
 }
 
 VolumeF probability_map(const Model& m, const VolumeF& work) {
+  if (m.method == "cnn") return cnn::predict_probability(m.cnn->net, work, m.cnn->infer);
   if (m.method == "hu_window") {
     VolumeF p = gaussian(work, 1.0);
     const float lo = static_cast<float>(m.hu_window[0]), hi = static_cast<float>(m.hu_window[1]);

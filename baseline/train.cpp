@@ -88,12 +88,7 @@ std::vector<uint8_t> read_mask(const std::string& path, const Grid& native) {
   return m;
 }
 
-struct Case {
-  CasePair files;
-  Prepared pr;
-  VolumeF y;  // lesion fraction per working voxel
-  double lesion_ml = 0;
-};
+using Case = TrainingCase;
 
 // Sampled voxels of one case: index on the working grid and weight.
 struct Sample {
@@ -302,6 +297,72 @@ Postprocess tune_postprocess(const std::vector<Case>& cases, const std::vector<s
   return best;
 }
 
+}  // namespace
+
+std::vector<CasePair> collect_pairs(const std::vector<std::pair<std::string, std::string>>& sources, std::ostream& log,
+                                    nlohmann::json& sources_json) {
+  std::vector<CasePair> pairs;
+  sources_json = nlohmann::json::array();
+  for (const auto& [images, labels] : sources) {
+    std::vector<std::string> unmatched;
+    auto p = list_pairs(images, labels, &unmatched);
+    for (auto& c : p) c.source = static_cast<int>(sources_json.size());
+    for (const auto& u : unmatched) log << "warning: " << u << " has no mask in " << labels << "; not used\n";
+    sources_json.push_back({{"images", images}, {"labels", labels}, {"cases", p.size()}});
+    pairs.insert(pairs.end(), p.begin(), p.end());
+  }
+  if (pairs.size() < 2) throw std::runtime_error("training needs at least 2 image/mask pairs, found " + std::to_string(pairs.size()));
+  return pairs;
+}
+
+void split_holdout(const std::vector<CasePair>& pairs, double holdout, uint64_t seed, std::vector<CasePair>& used,
+                   std::vector<CasePair>& held) {
+  std::vector<size_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t n_hold = holdout > 0 ? std::min(pairs.size() - 2, std::max<size_t>(1, static_cast<size_t>(std::lround(holdout * pairs.size())))) : 0;
+  used.clear();
+  held.clear();
+  for (size_t t = 0; t < order.size(); ++t) (t < n_hold ? held : used).push_back(pairs[order[t]]);
+  std::sort(used.begin(), used.end(), [](const CasePair& a, const CasePair& b) { return a.image < b.image; });
+}
+
+TrainingCase load_training_case(const CasePair& files, const std::array<double, 3>& working_spacing_mm) {
+  TrainingCase k;
+  k.files = files;
+  try {
+    k.pr = prepare(nifti::read_image(k.files.image), working_spacing_mm);
+    const auto mask = read_mask(k.files.label, k.pr.native);
+    k.y = crop(downsample_mean(mask.data(), k.pr.native, k.pr.factors, 0.0f, 1.0f), k.pr.crop_lo, k.pr.work.grid.dims);
+    k.lesion_ml = static_cast<double>(std::count(mask.begin(), mask.end(), 1)) * k.pr.native.voxel_ml();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(k.files.name + ": " + e.what());
+  }
+  return k;
+}
+
+TrainReport score_holdout(const std::vector<CasePair>& held, const Model& m, std::ostream& log) {
+  TrainReport rep;
+  if (held.empty()) return rep;
+  double sum = 0;
+  for (const auto& h : held) {
+    const nifti::Image im = nifti::read_image(h.image);
+    const auto pred = segment(im, m);
+    const auto truth = read_mask(h.label, prepare(im, m.features.working_spacing_mm).native);
+    const double d = dice(pred, truth);
+    rep.holdout_dsc.emplace_back(h.name, d);
+    sum += d;
+    log << "  held out " << h.name << ": DSC " << std::fixed << std::setprecision(4) << d << "\n" << std::flush;
+  }
+  rep.holdout_mean_dsc = sum / static_cast<double>(held.size());
+  log << "held-out mean DSC " << std::fixed << std::setprecision(4) << rep.holdout_mean_dsc << " over " << held.size()
+      << " cases\n";
+  return rep;
+}
+
+namespace {
+
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
@@ -328,27 +389,10 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
   if (s.stages < 1 || s.stages > 2) throw std::runtime_error("stages must be 1 or 2");
   if (s.stages == 2 && s.folds < 2) throw std::runtime_error("two stages need at least 2 folds");
 
-  std::vector<CasePair> pairs;
-  nlohmann::json sources = nlohmann::json::array();
-  for (const auto& [images, labels] : s.sources) {
-    std::vector<std::string> unmatched;
-    auto p = list_pairs(images, labels, &unmatched);
-    for (auto& c : p) c.source = static_cast<int>(sources.size());
-    for (const auto& u : unmatched) log << "warning: " << u << " has no mask in " << labels << "; not used\n";
-    sources.push_back({{"images", images}, {"labels", labels}, {"cases", p.size()}});
-    pairs.insert(pairs.end(), p.begin(), p.end());
-  }
-  if (pairs.size() < 2) throw std::runtime_error("training needs at least 2 image/mask pairs, found " + std::to_string(pairs.size()));
-
-  // Held-out cases: a seeded shuffle, the first holdout fraction of it.
-  std::vector<size_t> order(pairs.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(s.seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const size_t n_hold = s.holdout > 0 ? std::min(pairs.size() - 2, std::max<size_t>(1, static_cast<size_t>(std::lround(s.holdout * pairs.size())))) : 0;
+  nlohmann::json sources;
+  const std::vector<CasePair> pairs = collect_pairs(s.sources, log, sources);
   std::vector<CasePair> held, used;
-  for (size_t t = 0; t < order.size(); ++t) (t < n_hold ? held : used).push_back(pairs[order[t]]);
-  std::sort(used.begin(), used.end(), [](const CasePair& a, const CasePair& b) { return a.image < b.image; });
+  split_holdout(pairs, s.holdout, s.seed, used, held);
   log << "training on " << used.size() << " cases, holding out " << held.size() << "\n";
 
   Model m;
@@ -363,15 +407,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
   for (size_t c = 0; c < used.size(); ++c) {
     const auto t0 = std::chrono::steady_clock::now();
     Case& k = cases[c];
-    k.files = used[c];
-    try {
-      k.pr = prepare(nifti::read_image(k.files.image), s.features.working_spacing_mm);
-      const auto mask = read_mask(k.files.label, k.pr.native);
-      k.y = crop(downsample_mean(mask.data(), k.pr.native, k.pr.factors, 0.0f, 1.0f), k.pr.crop_lo, k.pr.work.grid.dims);
-      k.lesion_ml = static_cast<double>(std::count(mask.begin(), mask.end(), 1)) * k.pr.native.voxel_ml();
-    } catch (const std::exception& e) {
-      throw std::runtime_error(k.files.name + ": " + e.what());
-    }
+    k = load_training_case(used[c], s.features.working_spacing_mm);
     const VolumeF g1 = gaussian(k.pr.work, 1.0);
     for (size_t t = 0; t < k.y.v.size(); t += 2)
       if (k.y.v[t] >= 0.5f) lesion_hu.push_back(g1.v[t]);
@@ -481,22 +517,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
     m.stages.push_back(fit(subset(rows, all, names_all.size()), names_all, s, s.seed + 2, "stage 2, all cases", log));
 
   // 4. Held-out score.
-  TrainReport rep;
-  if (!held.empty()) {
-    double sum = 0;
-    for (const auto& h : held) {
-      const nifti::Image im = nifti::read_image(h.image);
-      const auto pred = segment(im, m);
-      const auto truth = read_mask(h.label, prepare(im, m.features.working_spacing_mm).native);
-      const double d = dice(pred, truth);
-      rep.holdout_dsc.emplace_back(h.name, d);
-      sum += d;
-      log << "  held out " << h.name << ": DSC " << std::fixed << std::setprecision(4) << d << "\n" << std::flush;
-    }
-    rep.holdout_mean_dsc = sum / held.size();
-    log << "held-out mean DSC " << std::fixed << std::setprecision(4) << rep.holdout_mean_dsc << " over " << held.size()
-        << " cases\n";
-  }
+  const TrainReport rep = score_holdout(held, m, log);
 
   nlohmann::json names_used = nlohmann::json::array();
   for (const auto& c : cases) names_used.push_back(c.files.name);

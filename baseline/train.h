@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "baseline/model.h"
+#include "baseline/segmenter.h"
 
 namespace lb::baseline {
 
@@ -62,6 +63,27 @@ struct TrainReport {
   std::vector<std::pair<std::string, double>> holdout_dsc;  // case, DSC
   double holdout_mean_dsc = -1;
 };
+
+// The steps every training method shares (train_model and the CNN's train_cnn_model):
+// every source's pairs (a warning on `log` for images without a mask; sources_json describes each source);
+// throws when fewer than 2 pairs are found.
+std::vector<CasePair> collect_pairs(const std::vector<std::pair<std::string, std::string>>& sources, std::ostream& log,
+                                    nlohmann::json& sources_json);
+// Held-out cases: the first `holdout` fraction of a seeded shuffle (at least 1 when holdout > 0, never
+// leaving fewer than 2 to train on); `used` sorted by image path.
+void split_holdout(const std::vector<CasePair>& pairs, double holdout, uint64_t seed, std::vector<CasePair>& used,
+                   std::vector<CasePair>& held);
+// A case on the working grid with its mask as a lesion fraction per working voxel.
+struct TrainingCase {
+  CasePair files;
+  Prepared pr;
+  imaging::VolumeF y;
+  double lesion_ml = 0;
+};
+// Throws std::runtime_error naming the case and the problem.
+TrainingCase load_training_case(const CasePair& files, const std::array<double, 3>& working_spacing_mm);
+// DSC of the final model on each held-out case, at native resolution, logged.
+TrainReport score_holdout(const std::vector<CasePair>& held, const Model& m, std::ostream& log);
 
 Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report = nullptr);
 

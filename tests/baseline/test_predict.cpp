@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "phantom/phantom.h"
+#include "baseline/cnn_train.h"
 #include "baseline/segmenter.h"
 #include "baseline/train.h"
 #include "tests/support/test_support.h"
@@ -259,4 +260,69 @@ TEST_CASE("training weights: every case the same, or every source the same total
   const auto one = case_weights(std::vector<int>(5, 0), true);
   for (double w : one) CHECK(w == Approx(0.2));
   CHECK(case_weights({}, true).empty());
+}
+
+TEST_CASE("train --method cnn writes a valid model that predict runs, with the same masks on 1 and 2 threads") {
+  lb::test::TempDir dir("bl-cnn");
+  write_phantoms(dir.path() / "ph", 303, 3, 64);
+  const std::string images = shell_quote(dir / "ph/imagesTs"), labels = shell_quote(dir / "ph/labelsTs");
+  const std::string common = "train --method cnn --images " + images + " --labels " + labels +
+                             " --channels 4,8 --patch 16,16,8 --iterations 12 --progress-every 4 --holdout 0.34";
+  auto r = baseline_cli(common + " --model " + shell_quote(dir / "cnn.json") + " --checkpoint " +
+                        shell_quote(dir / "ckpt.json") + " --checkpoint-every 5");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("iteration 12/12") != std::string::npos);
+  CHECK(r.err.find("held-out DSC") != std::string::npos);
+  CHECK(r.err.find("held-out mean DSC") != std::string::npos);
+  const Model m = Model::load(dir / "cnn.json");
+  CHECK(m.method == "cnn");
+  REQUIRE(m.cnn);
+  CHECK(m.cnn->net.config().channels == std::vector<int>{4, 8});
+  CHECK(m.provenance.at("method") == "cnn");
+
+  CHECK(cnn::Checkpoint::load(dir / "ckpt.json").iteration == 10);  // the last one before the end
+  // The same run on 1 thread, resumed from that checkpoint: the same weights, bit for bit.
+  r = baseline_cli(common + " --model " + shell_quote(dir / "cnn1.json") + " --threads 1 --resume-from " +
+                   shell_quote(dir / "ckpt.json"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("resuming from") != std::string::npos);
+  auto weights = [](const std::string& path) {
+    return nlohmann::json::parse(std::ifstream(path))["cnn"]["network"]["weights_float32_base64"].get<std::string>();
+  };
+  CHECK(weights(dir / "cnn.json") == weights(dir / "cnn1.json"));
+
+  // predict on 1 and on 2 threads: the same masks.
+  for (const char* t : {"1", "2"}) {
+    const auto p = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / (std::string("pred") + t)) +
+                                " --model " + shell_quote(dir / "cnn.json") + " --threads " + t);
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+  }
+  for (const auto& e : fs::directory_iterator(dir.path() / "pred1")) {
+    INFO(e.path());
+    CHECK(read_u8(e.path().string()) == read_u8((dir.path() / "pred2" / e.path().filename()).string()));
+  }
+
+  // Valid against the model schema (when Python's jsonschema is there), and damaged weights are refused.
+  if (lb::test::run_command("/usr/bin/python3 -c 'import jsonschema'").exit_code == 0) {
+    const auto v = lb::test::run_command("/usr/bin/python3 -c \"import json,sys,jsonschema; "
+                                         "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))\" " +
+                                         shell_quote(LB_BASELINE_MODEL_SCHEMA) + " " + shell_quote(dir / "cnn.json"));
+    INFO(v.err);
+    CHECK(v.exit_code == 0);
+  }
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "cnn.json"));
+  j["cnn"]["network"]["weight_count"] = 5;
+  std::ofstream(dir / "bad.json") << j.dump();
+  const auto bad = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pbad") + " --model " +
+                                shell_quote(dir / "bad.json"));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("weights") != std::string::npos);
+  // A checkpoint of other settings cannot be resumed.
+  const auto other = baseline_cli(common + " --learning-rate 0.01 --model " + shell_quote(dir / "x.json") +
+                                  " --resume-from " + shell_quote(dir / "ckpt.json"));
+  CHECK(other.exit_code == 2);
+  CHECK(other.err.find("other settings") != std::string::npos);
 }

@@ -1,0 +1,360 @@
+// The CNN's layers (see cnn_layers.h): convolution as im2col + Eigen GEMM per chunk of output slices.
+#include "baseline/cnn_layers.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace lb::baseline::cnn {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Strided = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
+using ConstStrided = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
+
+// Output slices per chunk: about 4096 columns for the GEMM, and at least enough that chunks two apart never
+// touch the same input slice (cz * stride >= k - stride), so the col2im of one parity can run in parallel.
+// A function of the shapes only: never of the thread count.
+int64_t slices_per_chunk(const std::array<int64_t, 3>& od, int k, int s) {
+  const int64_t plane = std::max<int64_t>(1, od[0] * od[1]);
+  int64_t cz = std::max<int64_t>(1, 4096 / plane);
+  if (k > s) cz = std::max<int64_t>(cz, (k - s + s - 1) / s);
+  return std::max<int64_t>(1, std::min(cz, od[2]));
+}
+
+bool is_pointwise(const Conv3d& c) { return c.k == 1 && c.stride == 1 && c.pad == 0; }
+
+// Rows (ci, kz, ky, kx) x columns (output voxels of slices z0..z1) of the input values each tap sees.
+void im2col(const Tensor& x, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t z0, int64_t z1, float* col) {
+  const int64_t nx = x.dims[0], ny = x.dims[1], nz = x.dims[2];
+  const int64_t ncols = od[0] * od[1] * (z1 - z0);
+  const int k = c.k, s = c.stride, p = c.pad;
+  for (int ci = 0; ci < c.in; ++ci) {
+    const float* src = x.channel(ci);
+    for (int kz = 0; kz < k; ++kz)
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          float* dst = col + static_cast<int64_t>(((ci * k + kz) * k + ky) * k + kx) * ncols;
+          for (int64_t z = z0; z < z1; ++z) {
+            const int64_t iz = z * s - p + kz;
+            for (int64_t y = 0; y < od[1]; ++y, dst += od[0]) {
+              const int64_t iy = y * s - p + ky;
+              if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) {
+                std::fill(dst, dst + od[0], 0.0f);
+                continue;
+              }
+              const float* row = src + nx * (iy + ny * iz);
+              for (int64_t xo = 0; xo < od[0]; ++xo) {
+                const int64_t ix = xo * s - p + kx;
+                dst[xo] = ix >= 0 && ix < nx ? row[ix] : 0.0f;
+              }
+            }
+          }
+        }
+  }
+}
+
+// The adjoint of im2col: every column value added back onto the input voxel it came from.
+void col2im_add(const float* col, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t z0, int64_t z1, Tensor& dx) {
+  const int64_t nx = dx.dims[0], ny = dx.dims[1], nz = dx.dims[2];
+  const int64_t ncols = od[0] * od[1] * (z1 - z0);
+  const int k = c.k, s = c.stride, p = c.pad;
+  for (int ci = 0; ci < c.in; ++ci) {
+    float* dst_ch = dx.channel(ci);
+    for (int kz = 0; kz < k; ++kz)
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          const float* src = col + static_cast<int64_t>(((ci * k + kz) * k + ky) * k + kx) * ncols;
+          for (int64_t z = z0; z < z1; ++z) {
+            const int64_t iz = z * s - p + kz;
+            for (int64_t y = 0; y < od[1]; ++y, src += od[0]) {
+              const int64_t iy = y * s - p + ky;
+              if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) continue;
+              float* row = dst_ch + nx * (iy + ny * iz);
+              for (int64_t xo = 0; xo < od[0]; ++xo) {
+                const int64_t ix = xo * s - p + kx;
+                if (ix >= 0 && ix < nx) row[ix] += src[xo];
+              }
+            }
+          }
+        }
+  }
+}
+
+void check_input(const Conv3d& c, const Tensor& x) {
+  if (x.channels != c.in)
+    throw std::invalid_argument("convolution expects " + std::to_string(c.in) + " channels, got " +
+                                std::to_string(x.channels));
+  for (int a = 0; a < 3; ++a)
+    if (x.dims[a] + 2 * c.pad < c.k) throw std::invalid_argument("convolution input smaller than its kernel");
+}
+
+}  // namespace
+
+Conv3d::Conv3d(int in_channels, int out_channels, int kernel, int stride_, int pad_)
+    : in(in_channels), out(out_channels), k(kernel), stride(stride_), pad(pad_) {
+  if (in < 1 || out < 1 || k < 1 || stride < 1 || pad < 0) throw std::invalid_argument("bad convolution shape");
+  weight.resize(static_cast<size_t>(out) * in * k * k * k);
+  bias.resize(static_cast<size_t>(out));
+}
+
+std::array<int64_t, 3> Conv3d::out_dims(const std::array<int64_t, 3>& d) const {
+  std::array<int64_t, 3> o{};
+  for (int a = 0; a < 3; ++a) o[a] = (d[a] + 2 * pad - k) / stride + 1;
+  return o;
+}
+
+Tensor Conv3d::forward(const Tensor& x) const {
+  check_input(*this, x);
+  const auto od = out_dims(x.dims);
+  Tensor y(out, od);
+  const int64_t plane = od[0] * od[1], spatial_out = y.spatial(), K = static_cast<int64_t>(in) * k * k * k;
+  const int64_t cz = slices_per_chunk(od, k, stride), chunks = (od[2] + cz - 1) / cz;
+  const Eigen::Map<const RowMat> W(weight.w.data(), out, K);
+  const Eigen::Map<const Eigen::VectorXf> b(bias.w.data(), out);
+  tbb::enumerable_thread_specific<std::vector<float>> cols;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, chunks, 1), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t ch = r.begin(); ch < r.end(); ++ch) {
+      const int64_t z0 = ch * cz, z1 = std::min(od[2], z0 + cz), ncols = plane * (z1 - z0);
+      Strided Y(y.v.data() + z0 * plane, out, ncols, Eigen::OuterStride<>(spatial_out));
+      if (is_pointwise(*this)) {
+        const ConstStrided C(x.v.data() + z0 * plane, K, ncols, Eigen::OuterStride<>(x.spatial()));
+        Y.noalias() = W * C;
+      } else {
+        auto& col = cols.local();
+        col.resize(static_cast<size_t>(K * ncols));
+        im2col(x, *this, od, z0, z1, col.data());
+        const Eigen::Map<const RowMat> C(col.data(), K, ncols);
+        Y.noalias() = W * C;
+      }
+      Y.colwise() += b;
+    }
+  }, tbb::simple_partitioner());
+  return y;
+}
+
+Tensor Conv3d::backward(const Tensor& x, const Tensor& dy) {
+  check_input(*this, x);
+  const auto od = out_dims(x.dims);
+  if (dy.channels != out || dy.dims != od) throw std::invalid_argument("convolution gradient of the wrong shape");
+  Tensor dx(in, x.dims);
+  const int64_t plane = od[0] * od[1], spatial_out = dy.spatial(), K = static_cast<int64_t>(in) * k * k * k;
+  const int64_t cz = slices_per_chunk(od, k, stride), chunks = (od[2] + cz - 1) / cz;
+  const Eigen::Map<const RowMat> W(weight.w.data(), out, K);
+  // Per-chunk weight and bias gradients, added in chunk order afterwards.
+  std::vector<std::vector<float>> dw(static_cast<size_t>(chunks)), db(static_cast<size_t>(chunks));
+  tbb::enumerable_thread_specific<std::vector<float>> cols, dcols;
+  const bool pointwise = is_pointwise(*this);
+  auto run_chunk = [&](int64_t ch) {
+    const int64_t z0 = ch * cz, z1 = std::min(od[2], z0 + cz), ncols = plane * (z1 - z0);
+    const ConstStrided dY(dy.v.data() + z0 * plane, out, ncols, Eigen::OuterStride<>(spatial_out));
+    auto& w_part = dw[static_cast<size_t>(ch)];
+    auto& b_part = db[static_cast<size_t>(ch)];
+    w_part.resize(static_cast<size_t>(out * K));
+    b_part.resize(static_cast<size_t>(out));
+    Eigen::Map<RowMat> dW(w_part.data(), out, K);
+    Eigen::Map<Eigen::VectorXf>(b_part.data(), out) = dY.rowwise().sum();
+    if (pointwise) {
+      const ConstStrided C(x.v.data() + z0 * plane, K, ncols, Eigen::OuterStride<>(x.spatial()));
+      dW.noalias() = dY * C.transpose();
+      Strided dX(dx.v.data() + z0 * plane, K, ncols, Eigen::OuterStride<>(dx.spatial()));
+      dX.noalias() = W.transpose() * dY;  // each input voxel belongs to one chunk: no overlap
+      return;
+    }
+    auto& col = cols.local();
+    col.resize(static_cast<size_t>(K * ncols));
+    im2col(x, *this, od, z0, z1, col.data());
+    const Eigen::Map<const RowMat> C(col.data(), K, ncols);
+    dW.noalias() = dY * C.transpose();
+    auto& dcol = dcols.local();
+    dcol.resize(static_cast<size_t>(K * ncols));
+    Eigen::Map<RowMat> dC(dcol.data(), K, ncols);
+    dC.noalias() = W.transpose() * dY;
+    col2im_add(dcol.data(), *this, od, z0, z1, dx);
+  };
+  // Even chunks, then odd ones: chunks of one parity never touch the same input voxel.
+  for (int parity = 0; parity < 2; ++parity) {
+    const int64_t n = (chunks - parity + 1) / 2;
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 1), [&](const tbb::blocked_range<int64_t>& r) {
+      for (int64_t t = r.begin(); t < r.end(); ++t) run_chunk(2 * t + parity);
+    }, tbb::simple_partitioner());
+  }
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const auto& w_part = dw[static_cast<size_t>(ch)];
+    for (size_t t = 0; t < w_part.size(); ++t) weight.g[t] += w_part[t];
+    const auto& b_part = db[static_cast<size_t>(ch)];
+    for (size_t t = 0; t < b_part.size(); ++t) bias.g[t] += b_part[t];
+  }
+  return dx;
+}
+
+Tensor conv3d_naive(const Conv3d& c, const Tensor& x) {
+  const auto od = c.out_dims(x.dims);
+  Tensor y(c.out, od);
+  for (int co = 0; co < c.out; ++co)
+    for (int64_t z = 0; z < od[2]; ++z)
+      for (int64_t yy = 0; yy < od[1]; ++yy)
+        for (int64_t xx = 0; xx < od[0]; ++xx) {
+          double sum = c.bias.w[static_cast<size_t>(co)];
+          for (int ci = 0; ci < c.in; ++ci)
+            for (int kz = 0; kz < c.k; ++kz)
+              for (int ky = 0; ky < c.k; ++ky)
+                for (int kx = 0; kx < c.k; ++kx) {
+                  const int64_t iz = z * c.stride - c.pad + kz, iy = yy * c.stride - c.pad + ky,
+                                ix = xx * c.stride - c.pad + kx;
+                  if (ix < 0 || iy < 0 || iz < 0 || ix >= x.dims[0] || iy >= x.dims[1] || iz >= x.dims[2]) continue;
+                  sum += static_cast<double>(c.weight.w[static_cast<size_t>((((co * c.in + ci) * c.k + kz) * c.k + ky) * c.k + kx)]) *
+                         x.at(ci, ix, iy, iz);
+                }
+          y.at(co, xx, yy, z) = static_cast<float>(sum);
+        }
+  return y;
+}
+
+NormAct::NormAct(int c) : channels(c) {
+  gamma.resize(static_cast<size_t>(c));
+  beta.resize(static_cast<size_t>(c));
+  std::fill(gamma.w.begin(), gamma.w.end(), 1.0f);
+}
+
+Tensor NormAct::forward(const Tensor& x, Cache* cache) const {
+  if (x.channels != channels) throw std::invalid_argument("normalisation of the wrong channel count");
+  Tensor y(channels, x.dims);
+  const int64_t n = x.spatial();
+  if (cache) {
+    cache->xhat = Tensor(channels, x.dims);
+    cache->inv_std.assign(static_cast<size_t>(channels), 0.0f);
+  }
+  tbb::parallel_for(0, channels, [&](int c) {
+    const float* in = x.channel(c);
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += in[i];
+    const double mean = sum / static_cast<double>(n);
+    double sq = 0;
+    for (int64_t i = 0; i < n; ++i) sq += (in[i] - mean) * (in[i] - mean);
+    const float inv = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(n) + eps));
+    const float g = gamma.w[static_cast<size_t>(c)], b = beta.w[static_cast<size_t>(c)], m = static_cast<float>(mean);
+    float* out = y.channel(c);
+    float* xh = cache ? cache->xhat.channel(c) : nullptr;
+    for (int64_t i = 0; i < n; ++i) {
+      const float h = (in[i] - m) * inv;
+      if (xh) xh[i] = h;
+      const float v = g * h + b;
+      out[i] = v > 0 ? v : slope * v;
+    }
+    if (cache) cache->inv_std[static_cast<size_t>(c)] = inv;
+  });
+  return y;
+}
+
+Tensor NormAct::backward(const Cache& cache, const Tensor& dy) {
+  Tensor dx(channels, dy.dims);
+  const int64_t n = dy.spatial();
+  std::vector<double> dg(static_cast<size_t>(channels)), dbeta(static_cast<size_t>(channels));
+  tbb::parallel_for(0, channels, [&](int c) {
+    const float* h = cache.xhat.channel(c);
+    const float* d = dy.channel(c);
+    float* out = dx.channel(c);
+    const float g = gamma.w[static_cast<size_t>(c)], b = beta.w[static_cast<size_t>(c)];
+    double sum_d = 0, sum_dh = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = g * h[i] + b;
+      const float dv = v > 0 ? d[i] : slope * d[i];
+      out[i] = dv;  // dL/dv for now
+      sum_d += dv;
+      sum_dh += static_cast<double>(dv) * h[i];
+    }
+    dg[static_cast<size_t>(c)] = sum_dh;
+    dbeta[static_cast<size_t>(c)] = sum_d;
+    // dL/dxhat = g dv; dL/dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)).
+    const float inv = cache.inv_std[static_cast<size_t>(c)];
+    const float mean_d = static_cast<float>(g * sum_d / static_cast<double>(n));
+    const float mean_dh = static_cast<float>(g * sum_dh / static_cast<double>(n));
+    for (int64_t i = 0; i < n; ++i) out[i] = inv * (g * out[i] - mean_d - h[i] * mean_dh);
+  });
+  for (int c = 0; c < channels; ++c) {
+    gamma.g[static_cast<size_t>(c)] += static_cast<float>(dg[static_cast<size_t>(c)]);
+    beta.g[static_cast<size_t>(c)] += static_cast<float>(dbeta[static_cast<size_t>(c)]);
+  }
+  return dx;
+}
+
+Tensor upsample2(const Tensor& x, const std::array<int64_t, 3>& to) {
+  Tensor y(x.channels, to);
+  tbb::parallel_for(0, x.channels, [&](int c) {
+    for (int64_t k = 0; k < to[2]; ++k) {
+      const int64_t sk = std::min(k / 2, x.dims[2] - 1);
+      for (int64_t j = 0; j < to[1]; ++j) {
+        const int64_t sj = std::min(j / 2, x.dims[1] - 1);
+        for (int64_t i = 0; i < to[0]; ++i) y.at(c, i, j, k) = x.at(c, std::min(i / 2, x.dims[0] - 1), sj, sk);
+      }
+    }
+  });
+  return y;
+}
+
+Tensor upsample2_backward(const Tensor& dy, const std::array<int64_t, 3>& from) {
+  Tensor dx(dy.channels, from);
+  tbb::parallel_for(0, dy.channels, [&](int c) {
+    for (int64_t k = 0; k < dy.dims[2]; ++k) {
+      const int64_t sk = std::min(k / 2, from[2] - 1);
+      for (int64_t j = 0; j < dy.dims[1]; ++j) {
+        const int64_t sj = std::min(j / 2, from[1] - 1);
+        for (int64_t i = 0; i < dy.dims[0]; ++i) dx.at(c, std::min(i / 2, from[0] - 1), sj, sk) += dy.at(c, i, j, k);
+      }
+    }
+  });
+  return dx;
+}
+
+Tensor concat(const Tensor& a, const Tensor& b) {
+  if (a.dims != b.dims) throw std::invalid_argument("concatenation of maps of different dims");
+  Tensor y(a.channels + b.channels, a.dims);
+  std::copy(a.v.begin(), a.v.end(), y.v.begin());
+  std::copy(b.v.begin(), b.v.end(), y.v.begin() + static_cast<std::ptrdiff_t>(a.v.size()));
+  return y;
+}
+
+void split(const Tensor& ab, int a_channels, Tensor& da, Tensor& db) {
+  da = Tensor(a_channels, ab.dims);
+  db = Tensor(ab.channels - a_channels, ab.dims);
+  std::copy(ab.v.begin(), ab.v.begin() + static_cast<std::ptrdiff_t>(da.v.size()), da.v.begin());
+  std::copy(ab.v.begin() + static_cast<std::ptrdiff_t>(da.v.size()), ab.v.end(), db.v.begin());
+}
+
+LossParts dice_bce(const Tensor& logits, const std::vector<float>& target, Tensor* dlogits) {
+  const int64_t n = logits.spatial();
+  if (logits.channels != 1 || static_cast<int64_t>(target.size()) != n)
+    throw std::invalid_argument("loss: one logit channel and one target per voxel are needed");
+  const float* z = logits.channel(0);
+  double bce = 0, sp = 0, st = 0, spt = 0;
+  std::vector<float> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const double zi = z[i], t = target[static_cast<size_t>(i)];
+    bce += std::max(zi, 0.0) - zi * t + std::log1p(std::exp(-std::fabs(zi)));
+    const double pi = 1.0 / (1.0 + std::exp(-zi));
+    p[static_cast<size_t>(i)] = static_cast<float>(pi);
+    sp += pi, st += t, spt += pi * t;
+  }
+  const double den = sp + st + 1.0, num = 2.0 * spt + 1.0;
+  LossParts out;
+  out.bce = bce / static_cast<double>(n);
+  out.dice = 1.0 - num / den;
+  if (dlogits) {
+    *dlogits = Tensor(1, logits.dims);
+    float* d = dlogits->channel(0);
+    for (int64_t i = 0; i < n; ++i) {
+      const double pi = p[static_cast<size_t>(i)], t = target[static_cast<size_t>(i)];
+      const double ddice_dp = -(2.0 * t * den - num) / (den * den);
+      d[i] = static_cast<float>((pi - t) / static_cast<double>(n) + ddice_dp * pi * (1.0 - pi));
+    }
+  }
+  return out;
+}
+
+}  // namespace lb::baseline::cnn
