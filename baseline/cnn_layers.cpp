@@ -1,4 +1,5 @@
-// The CNN's layers (see cnn_layers.h): convolution as im2col + Eigen GEMM per chunk of output slices.
+// The CNN's layers (see cnn_layers.h): convolution as im2col + Eigen GEMM per chunk of output slices, in
+// blocks of output rows that keep the im2col columns in cache.
 #include "baseline/cnn_layers.h"
 
 #include <tbb/enumerable_thread_specific.h>
@@ -29,10 +30,11 @@ int64_t slices_per_chunk(const std::array<int64_t, 3>& od, int k, int s) {
 
 bool is_pointwise(const Conv3d& c) { return c.k == 1 && c.stride == 1 && c.pad == 0; }
 
-// Rows (ci, kz, ky, kx) x columns (output voxels of slices z0..z1) of the input values each tap sees.
-void im2col(const Tensor& x, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t z0, int64_t z1, float* col) {
+// Output rows (z, y) are numbered z * od[1] + y; a block is a range of them, od[0] columns each.
+// Rows (ci, kz, ky, kx) x columns (the output voxels of rows r0..r1) of the input values each tap sees.
+void im2col(const Tensor& x, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t r0, int64_t r1, float* col) {
   const int64_t nx = x.dims[0], ny = x.dims[1], nz = x.dims[2];
-  const int64_t ncols = od[0] * od[1] * (z1 - z0);
+  const int64_t ncols = od[0] * (r1 - r0);
   const int k = c.k, s = c.stride, p = c.pad;
   for (int ci = 0; ci < c.in; ++ci) {
     const float* src = x.channel(ci);
@@ -40,19 +42,23 @@ void im2col(const Tensor& x, const Conv3d& c, const std::array<int64_t, 3>& od, 
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx) {
           float* dst = col + static_cast<int64_t>(((ci * k + kz) * k + ky) * k + kx) * ncols;
-          for (int64_t z = z0; z < z1; ++z) {
-            const int64_t iz = z * s - p + kz;
-            for (int64_t y = 0; y < od[1]; ++y, dst += od[0]) {
-              const int64_t iy = y * s - p + ky;
-              if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) {
-                std::fill(dst, dst + od[0], 0.0f);
-                continue;
-              }
-              const float* row = src + nx * (iy + ny * iz);
-              for (int64_t xo = 0; xo < od[0]; ++xo) {
-                const int64_t ix = xo * s - p + kx;
-                dst[xo] = ix >= 0 && ix < nx ? row[ix] : 0.0f;
-              }
+          for (int64_t r = r0; r < r1; ++r, dst += od[0]) {
+            const int64_t iz = (r / od[1]) * s - p + kz, iy = (r % od[1]) * s - p + ky;
+            if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) {
+              std::fill(dst, dst + od[0], 0.0f);
+              continue;
+            }
+            const float* row = src + nx * (iy + ny * iz);
+            if (s == 1) {  // a shifted copy between zero margins: no test per voxel
+              const int64_t lo = std::clamp<int64_t>(p - kx, 0, od[0]), hi = std::clamp<int64_t>(nx + p - kx, lo, od[0]);
+              std::fill(dst, dst + lo, 0.0f);
+              std::copy(row + lo - p + kx, row + hi - p + kx, dst + lo);
+              std::fill(dst + hi, dst + od[0], 0.0f);
+              continue;
+            }
+            for (int64_t xo = 0; xo < od[0]; ++xo) {
+              const int64_t ix = xo * s - p + kx;
+              dst[xo] = ix >= 0 && ix < nx ? row[ix] : 0.0f;
             }
           }
         }
@@ -60,9 +66,9 @@ void im2col(const Tensor& x, const Conv3d& c, const std::array<int64_t, 3>& od, 
 }
 
 // The adjoint of im2col: every column value added back onto the input voxel it came from.
-void col2im_add(const float* col, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t z0, int64_t z1, Tensor& dx) {
+void col2im_add(const float* col, const Conv3d& c, const std::array<int64_t, 3>& od, int64_t r0, int64_t r1, Tensor& dx) {
   const int64_t nx = dx.dims[0], ny = dx.dims[1], nz = dx.dims[2];
-  const int64_t ncols = od[0] * od[1] * (z1 - z0);
+  const int64_t ncols = od[0] * (r1 - r0);
   const int k = c.k, s = c.stride, p = c.pad;
   for (int ci = 0; ci < c.in; ++ci) {
     float* dst_ch = dx.channel(ci);
@@ -70,20 +76,30 @@ void col2im_add(const float* col, const Conv3d& c, const std::array<int64_t, 3>&
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx) {
           const float* src = col + static_cast<int64_t>(((ci * k + kz) * k + ky) * k + kx) * ncols;
-          for (int64_t z = z0; z < z1; ++z) {
-            const int64_t iz = z * s - p + kz;
-            for (int64_t y = 0; y < od[1]; ++y, src += od[0]) {
-              const int64_t iy = y * s - p + ky;
-              if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) continue;
-              float* row = dst_ch + nx * (iy + ny * iz);
-              for (int64_t xo = 0; xo < od[0]; ++xo) {
-                const int64_t ix = xo * s - p + kx;
-                if (ix >= 0 && ix < nx) row[ix] += src[xo];
-              }
+          for (int64_t r = r0; r < r1; ++r, src += od[0]) {
+            const int64_t iz = (r / od[1]) * s - p + kz, iy = (r % od[1]) * s - p + ky;
+            if (iz < 0 || iz >= nz || iy < 0 || iy >= ny) continue;
+            float* row = dst_ch + nx * (iy + ny * iz);
+            if (s == 1) {
+              const int64_t lo = std::clamp<int64_t>(p - kx, 0, od[0]), hi = std::clamp<int64_t>(nx + p - kx, lo, od[0]);
+              const int64_t shift = kx - p;
+              for (int64_t xo = lo; xo < hi; ++xo) row[xo + shift] += src[xo];
+              continue;
+            }
+            for (int64_t xo = 0; xo < od[0]; ++xo) {
+              const int64_t ix = xo * s - p + kx;
+              if (ix >= 0 && ix < nx) row[ix] += src[xo];
             }
           }
         }
   }
+}
+
+// Rows per im2col block: the block's columns stay within about 1 MB (K x columns floats) so the GEMM reads
+// them from cache; at least one row. A function of the shapes only.
+int64_t rows_per_block(int64_t K, int64_t row_len) {
+  const int64_t cols = std::clamp<int64_t>(262144 / std::max<int64_t>(1, K), 256, 8192);
+  return std::max<int64_t>(1, cols / std::max<int64_t>(1, row_len));
 }
 
 void check_input(const Conv3d& c, const Tensor& x) {
@@ -127,10 +143,14 @@ Tensor Conv3d::forward(const Tensor& x) const {
         Y.noalias() = W * C;
       } else {
         auto& col = cols.local();
-        col.resize(static_cast<size_t>(K * ncols));
-        im2col(x, *this, od, z0, z1, col.data());
-        const Eigen::Map<const RowMat> C(col.data(), K, ncols);
-        Y.noalias() = W * C;
+        const int64_t rb = rows_per_block(K, od[0]), row_end = z1 * od[1];
+        col.resize(static_cast<size_t>(K * rb * od[0]));
+        for (int64_t r0 = z0 * od[1]; r0 < row_end; r0 += rb) {
+          const int64_t r1 = std::min(row_end, r0 + rb), n = (r1 - r0) * od[0];
+          im2col(x, *this, od, r0, r1, col.data());
+          const Eigen::Map<const RowMat> C(col.data(), K, n);
+          Strided(y.v.data() + r0 * od[0], out, n, Eigen::OuterStride<>(spatial_out)).noalias() = W * C;
+        }
       }
       Y.colwise() += b;
     }
@@ -166,16 +186,23 @@ Tensor Conv3d::backward(const Tensor& x, const Tensor& dy) {
       dX.noalias() = W.transpose() * dY;  // each input voxel belongs to one chunk: no overlap
       return;
     }
+    // Blocks of rows in order: the chunk's weight gradient and its input gradient are summed in a fixed order.
     auto& col = cols.local();
-    col.resize(static_cast<size_t>(K * ncols));
-    im2col(x, *this, od, z0, z1, col.data());
-    const Eigen::Map<const RowMat> C(col.data(), K, ncols);
-    dW.noalias() = dY * C.transpose();
     auto& dcol = dcols.local();
-    dcol.resize(static_cast<size_t>(K * ncols));
-    Eigen::Map<RowMat> dC(dcol.data(), K, ncols);
-    dC.noalias() = W.transpose() * dY;
-    col2im_add(dcol.data(), *this, od, z0, z1, dx);
+    const int64_t rb = rows_per_block(K, od[0]), row_end = z1 * od[1];
+    col.resize(static_cast<size_t>(K * rb * od[0]));
+    dcol.resize(static_cast<size_t>(K * rb * od[0]));
+    dW.setZero();
+    for (int64_t r0 = z0 * od[1]; r0 < row_end; r0 += rb) {
+      const int64_t r1 = std::min(row_end, r0 + rb), n = (r1 - r0) * od[0];
+      const ConstStrided dYb(dy.v.data() + r0 * od[0], out, n, Eigen::OuterStride<>(spatial_out));
+      im2col(x, *this, od, r0, r1, col.data());
+      const Eigen::Map<const RowMat> C(col.data(), K, n);
+      dW.noalias() += dYb * C.transpose();
+      Eigen::Map<RowMat> dC(dcol.data(), K, n);
+      dC.noalias() = W.transpose() * dYb;
+      col2im_add(dcol.data(), *this, od, r0, r1, dx);
+    }
   };
   // Even chunks, then odd ones: chunks of one parity never touch the same input voxel.
   for (int parity = 0; parity < 2; ++parity) {
