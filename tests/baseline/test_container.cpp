@@ -48,3 +48,47 @@ TEST_CASE("the contestant image follows the FLARE contract and predicts like the
     CHECK(lb::nifti::geometry_of(a.header).describe() == lb::nifti::geometry_of(b.header).describe());
   }
 }
+
+TEST_CASE("the contestant image with a CNN model predicts like the binary, bit for bit") {
+  LB_REQUIRE_PODMAN();
+  lb::test::TempDir dir("bl-image-cnn");
+  lb::phantom::PhantomOptions o;
+  o.matrix = 64;
+  std::ostringstream log;
+  lb::phantom::write_phantom_set(dir.path().string(), 2, 37, o, log);
+  // A small, briefly trained network: the weights need not be good, only the same in both places.
+  const auto train = lb::test::run_command(
+      shell_quote(LB_BASELINE_CLI) + " train --method cnn --images " + shell_quote(dir / "imagesTs") + " --labels " +
+      shell_quote(dir / "labelsTs") + " --channels 4,8 --patch 16,16,8 --iterations 6 --holdout 0 --model " +
+      shell_quote(dir / "cnn.json"));
+  INFO(train.err);
+  REQUIRE(train.exit_code == 0);
+
+  const std::string tag = "lesionbench-baseline-cnn-test:" + dir.path().filename().string();
+  const auto build = lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +
+                                           " --engine podman --build " + shell_quote(LB_BINARY_DIR) + " --tag " + tag +
+                                           " --model " + shell_quote(dir / "cnn.json"));
+  INFO(build.out << build.err);
+  REQUIRE(build.exit_code == 0);
+  fs::create_directories(dir.path() / "out");
+  std::string limits;
+  for (const auto& a : lb::runner::inherited_ulimit_args()) limits += " " + shell_quote(a);
+  // One CPU for the container, all of them on the host: the masks must not depend on it.
+  const auto run = lb::test::run_command("podman run --rm --network none -m 2g --cpus 1" + limits + " -v " +
+                                         shell_quote(dir / "imagesTs") + ":/workspace/inputs:ro -v " +
+                                         shell_quote(dir / "out") + ":/workspace/outputs " + tag +
+                                         " /bin/bash -c \"sh predict.sh\"");
+  lb::test::run_command("podman rmi -f " + tag + " >/dev/null 2>&1");
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto host = lb::test::run_command(shell_quote(LB_BASELINE_CLI) + " predict --input " + shell_quote(dir / "imagesTs") +
+                                          " --output " + shell_quote(dir / "host") + " --model " + shell_quote(dir / "cnn.json"));
+  INFO(host.err);
+  REQUIRE(host.exit_code == 0);
+  for (const char* c : {"Phantom_001.nii.gz", "Phantom_002.nii.gz"}) {
+    INFO(c);
+    REQUIRE(fs::exists(dir / (std::string("out/") + c)));
+    CHECK(lb::nifti::read_image(dir / (std::string("out/") + c)).data ==
+          lb::nifti::read_image(dir / (std::string("host/") + c)).data);
+  }
+}
