@@ -112,6 +112,11 @@ void check_input(const Conv3d& c, const Tensor& x) {
 
 }  // namespace
 
+double SplitMix64::normal() {
+  const double u = uniform_open(), v = uniform_open();
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
+}
+
 Conv3d::Conv3d(int in_channels, int out_channels, int kernel, int stride_, int pad_)
     : in(in_channels), out(out_channels), k(kernel), stride(stride_), pad(pad_) {
   if (in < 1 || out < 1 || k < 1 || stride < 1 || pad < 0) throw std::invalid_argument("bad convolution shape");

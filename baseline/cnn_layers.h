@@ -30,6 +30,22 @@ struct Tensor {
   float at(int c, int64_t i, int64_t j, int64_t k) const { return channel(c)[i + dims[0] * (j + dims[1] * k)]; }
 };
 
+// splitmix64: the CNN's random source, the same stream on every platform (std::normal_distribution and
+// friends are not specified bit for bit).
+struct SplitMix64 {
+  uint64_t state = 0;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
+  double uniform_open() { return (static_cast<double>(next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }  // (0, 1)
+  int64_t below(int64_t n) { return n <= 1 ? 0 : static_cast<int64_t>(next() % static_cast<uint64_t>(n)); }
+  double normal();  // Box-Muller, one value per call
+};
+
 // A learnable array and its gradient (same size), which the optimiser walks.
 struct Param {
   std::vector<float> w, g;

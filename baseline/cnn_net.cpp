@@ -10,23 +10,7 @@ namespace lb::baseline::cnn {
 
 namespace {
 
-// splitmix64: the same stream on every platform (std::normal_distribution is not specified bit for bit).
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
-  double normal() {  // Box-Muller, one value per call
-    const double u = uniform(), v = uniform();
-    return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-};
-
-void he_init(Conv3d& c, float slope, Rng& rng) {
+void he_init(Conv3d& c, float slope, SplitMix64& rng) {
   const double fan_in = static_cast<double>(c.in) * c.k * c.k * c.k;
   const double sd = std::sqrt(2.0 / ((1.0 + static_cast<double>(slope) * slope) * fan_in));
   for (auto& w : c.weight.w) w = static_cast<float>(sd * rng.normal());
@@ -84,7 +68,7 @@ UNet::UNet(const NetConfig& config, uint64_t seed) : config_(config) {
     dec_b_.emplace_back(ch[l], ch[l], 1, config_.slope);
   }
   head_ = Conv3d(ch[0], 1, 1, 1, 0);
-  Rng rng{seed};
+  SplitMix64 rng{seed};
   for (auto* blocks : {&enc_a_, &enc_b_, &up_, &dec_a_, &dec_b_})
     for (auto& b : *blocks) he_init(b.conv, config_.slope, rng);
   const double sd = std::sqrt(1.0 / ch[0]);

@@ -1,6 +1,8 @@
 // Training and sliding-window prediction of the baseline's U-Net (see cnn_train.h).
 #include "baseline/cnn_train.h"
 
+#include "baseline/file_io.h"
+
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -16,19 +18,6 @@ using imaging::Grid;
 using imaging::VolumeF;
 
 namespace {
-
-// splitmix64, seeded per (seed, iteration): the draws of an iteration never depend on earlier ones.
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
-  int64_t below(int64_t n) { return n <= 1 ? 0 : static_cast<int64_t>(next() % static_cast<uint64_t>(n)); }
-};
 
 // Window starts along one axis: 0, step, ... and the last window flush with the end.
 std::vector<int64_t> window_starts(int64_t n, int64_t p, double overlap) {
@@ -68,18 +57,6 @@ Tensor mirrored_x(const Tensor& t) {
   return m;
 }
 
-void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
 
 }  // namespace
 
@@ -220,7 +197,7 @@ Checkpoint Checkpoint::from_json(const nlohmann::json& j) {
   return c;
 }
 
-void Checkpoint::save(const std::string& path) const { write_atomic(path, to_json().dump()); }
+void Checkpoint::save(const std::string& path) const { write_text_atomic(path, to_json().dump()); }
 
 Checkpoint Checkpoint::load(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -285,7 +262,8 @@ UNet train_unet(const std::vector<TrainCase>& train, const std::vector<TrainCase
   double loss_window = 0;
   int64_t n_window = 0;
   for (int64_t it = start; it < s.iterations; ++it) {
-    Rng rng{s.seed * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(it) + 1) * 0xd1b54a32d192ed03ULL};
+    // Seeded per (seed, iteration): the draws of an iteration never depend on earlier ones.
+    SplitMix64 rng{s.seed * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(it) + 1) * 0xd1b54a32d192ed03ULL};
     net.zero_grad();
     double loss = 0;
     for (int b = 0; b < s.batch; ++b) {

@@ -1,6 +1,7 @@
 #include "baseline/model.h"
 
 #include "baseline/cnn_train.h"
+#include "baseline/file_io.h"
 
 #include <filesystem>
 #include <fstream>
@@ -115,15 +116,6 @@ Model Model::load(const std::string& path) {
   }
 }
 
-void Model::save(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << to_json().dump() << "\n";
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
+void Model::save(const std::string& path) const { write_text_atomic(path, to_json().dump() + "\n"); }
 
 }  // namespace lb::baseline

@@ -342,6 +342,14 @@ TrainingCase load_training_case(const CasePair& files, const std::array<double, 
   return k;
 }
 
+void add_holdout_provenance(nlohmann::json& provenance, const TrainReport& rep) {
+  if (rep.holdout_dsc.empty()) return;
+  nlohmann::json h = nlohmann::json::object();
+  for (const auto& [n, d] : rep.holdout_dsc) h[n] = std::round(d * 1e4) / 1e4;
+  provenance["holdout_dsc"] = h;
+  provenance["holdout_mean_dsc"] = std::round(rep.holdout_mean_dsc * 1e4) / 1e4;
+}
+
 TrainReport score_holdout(const std::vector<CasePair>& held, const Model& m, std::ostream& log) {
   TrainReport rep;
   if (held.empty()) return rep;
@@ -536,12 +544,7 @@ Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report
                   {"balance_sources", s.balance_sources},
                   {"tuned_postprocess", s.tune_post},
                   {"training_seconds", std::round(seconds_since(t_start))}};
-  if (!held.empty()) {
-    nlohmann::json h = nlohmann::json::object();
-    for (const auto& [n, d] : rep.holdout_dsc) h[n] = std::round(d * 1e4) / 1e4;
-    m.provenance["holdout_dsc"] = h;
-    m.provenance["holdout_mean_dsc"] = std::round(rep.holdout_mean_dsc * 1e4) / 1e4;
-  }
+  add_holdout_provenance(m.provenance, rep);
   if (report) *report = rep;
   return m;
 }

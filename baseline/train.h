@@ -84,6 +84,9 @@ struct TrainingCase {
 TrainingCase load_training_case(const CasePair& files, const std::array<double, 3>& working_spacing_mm);
 // DSC of the final model on each held-out case, at native resolution, logged.
 TrainReport score_holdout(const std::vector<CasePair>& held, const Model& m, std::ostream& log);
+// The held-out DSCs (4 decimals) into a model's provenance: holdout_dsc per case and holdout_mean_dsc; nothing
+// when no case was held out.
+void add_holdout_provenance(nlohmann::json& provenance, const TrainReport& rep);
 
 Model train_model(const TrainSettings& s, std::ostream& log, TrainReport* report = nullptr);
 

@@ -94,12 +94,7 @@ Model train_cnn_model(const CnnRunSettings& s, std::ostream& log, TrainReport* r
                   {"training", cnn::settings_json(s.train)},
                   {"resumed_from_iteration", resume ? nlohmann::json(resume->iteration) : nlohmann::json(nullptr)},
                   {"training_seconds", std::round(seconds)}};
-  if (!held.empty()) {
-    nlohmann::json h = nlohmann::json::object();
-    for (const auto& [n, d] : rep.holdout_dsc) h[n] = std::round(d * 1e4) / 1e4;
-    m.provenance["holdout_dsc"] = h;
-    m.provenance["holdout_mean_dsc"] = std::round(rep.holdout_mean_dsc * 1e4) / 1e4;
-  }
+  add_holdout_provenance(m.provenance, rep);
   if (report) *report = rep;
   return m;
 }

@@ -115,7 +115,8 @@ Ranking rank_then_aggregate(const std::vector<MetricColumn>& metrics, size_t n_t
   return r;
 }
 
-Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_teams) {
+Ranking rank_aggregates(const std::vector<MetricColumn>& metrics, size_t n_teams,
+                        const std::vector<std::vector<double>>& aggregate) {
   check_table(metrics, n_teams);
   const double w_total = total_weight(metrics);
   Ranking r;
@@ -123,9 +124,9 @@ Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_t
   r.metric_rank.assign(n_teams, std::vector<double>(metrics.size(), 0.0));
   r.score.assign(n_teams, 0.0);
   for (size_t m = 0; m < metrics.size(); ++m) {
-    std::vector<double> means(n_teams);
-    for (size_t t = 0; t < n_teams; ++t) means[t] = r.metric_mean[t][m];
-    const auto ranks = average_ranks(means, metrics[m].direction);
+    std::vector<double> values(n_teams);
+    for (size_t t = 0; t < n_teams; ++t) values[t] = aggregate[t][m];
+    const auto ranks = average_ranks(values, metrics[m].direction);
     for (size_t t = 0; t < n_teams; ++t) {
       r.metric_rank[t][m] = ranks[t];
       r.score[t] += metrics[m].weight * ranks[t];
@@ -134,6 +135,11 @@ Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_t
   for (double& s : r.score) s /= w_total;
   r.place = places_of(r.score);
   return r;
+}
+
+Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_teams) {
+  check_table(metrics, n_teams);
+  return rank_aggregates(metrics, n_teams, metric_means(metrics, n_teams));
 }
 
 uint64_t SplitMix64::next() {

@@ -40,6 +40,10 @@ struct Ranking {
 // Throws std::invalid_argument for an empty table, ragged rows, non-finite values or no positive weight.
 Ranking rank_then_aggregate(const std::vector<MetricColumn>& metrics, size_t n_teams);
 Ranking aggregate_then_rank(const std::vector<MetricColumn>& metrics, size_t n_teams);
+// Per-metric ranks of one aggregate per team and metric ([team][metric]: the mean, the median, ...), combined
+// with the weights as above; metric_mean holds the means. aggregate_then_rank is this with the means.
+Ranking rank_aggregates(const std::vector<MetricColumn>& metrics, size_t n_teams,
+                        const std::vector<std::vector<double>>& aggregate);
 
 // Checks the table as the rankings do (std::invalid_argument) and returns the sum of the weights.
 double check_ranking_input(const std::vector<MetricColumn>& metrics, size_t n_teams);

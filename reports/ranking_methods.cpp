@@ -60,35 +60,14 @@ double median_of(std::vector<double> v) {
   return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2)));
 }
 
-// Per-metric ranks of an aggregate (mean or median over cases), combined with the weights.
-Ranking aggregate_then_rank_by(const std::vector<MetricColumn>& metrics, size_t n_teams, bool median) {
-  const double w_total = check_ranking_input(metrics, n_teams);
-  Ranking r;
-  r.metric_rank.assign(n_teams, std::vector<double>(metrics.size(), 0.0));
-  r.metric_mean.assign(n_teams, std::vector<double>(metrics.size(), 0.0));
-  r.score.assign(n_teams, 0.0);
-  for (size_t m = 0; m < metrics.size(); ++m) {
-    std::vector<double> agg(n_teams);
-    for (size_t t = 0; t < n_teams; ++t) {
-      const auto v = column_of(metrics[m], t);
-      r.metric_mean[t][m] = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-      agg[t] = median ? median_of(v) : r.metric_mean[t][m];
-    }
-    const auto ranks = average_ranks(agg, metrics[m].direction);
-    for (size_t t = 0; t < n_teams; ++t) {
-      r.metric_rank[t][m] = ranks[t];
-      r.score[t] += metrics[m].weight * ranks[t];
-    }
-  }
-  for (double& s : r.score) s /= w_total;
-  r.place = places_of(r.score);
-  return r;
-}
-
 }  // namespace
 
 Ranking aggregate_then_rank_median(const std::vector<MetricColumn>& metrics, size_t n_teams) {
-  return aggregate_then_rank_by(metrics, n_teams, true);
+  check_ranking_input(metrics, n_teams);
+  std::vector<std::vector<double>> medians(n_teams, std::vector<double>(metrics.size(), 0.0));
+  for (size_t m = 0; m < metrics.size(); ++m)
+    for (size_t t = 0; t < n_teams; ++t) medians[t][m] = median_of(column_of(metrics[m], t));
+  return rank_aggregates(metrics, n_teams, medians);
 }
 
 std::vector<PairTest> pairwise_tests(const std::vector<MetricColumn>& metrics, size_t n_teams, const TestSettings& tests) {

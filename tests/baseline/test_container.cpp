@@ -12,6 +12,30 @@
 namespace fs = std::filesystem;
 using lb::test::shell_quote;
 
+namespace {
+
+// baseline/build-image.sh on this build, with extra arguments (e.g. --model FILE).
+lb::test::CommandResult build_image(const std::string& tag, const std::string& extra = "") {
+  return lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +
+                               " --engine podman --build " + shell_quote(LB_BINARY_DIR) + " --tag " + tag + extra);
+}
+
+// The image run as the organisers run it on dir/imagesTs, writing into dir/out; the image is removed after.
+lb::test::CommandResult run_image(const lb::test::TempDir& dir, const std::string& tag, const std::string& podman_args) {
+  fs::create_directories(dir.path() / "out");
+  // The limits lesionbench gives every contestant (podman's own defaults fail on machines with low rlimits).
+  std::string limits;
+  for (const auto& a : lb::runner::inherited_ulimit_args()) limits += " " + shell_quote(a);
+  const auto run = lb::test::run_command("podman run --rm --network none " + podman_args + limits + " -v " +
+                                         shell_quote(dir / "imagesTs") + ":/workspace/inputs:ro -v " +
+                                         shell_quote(dir / "out") + ":/workspace/outputs " + tag +
+                                         " /bin/bash -c \"sh predict.sh\"");
+  lb::test::run_command("podman rmi -f " + tag + " >/dev/null 2>&1");
+  return run;
+}
+
+}  // namespace
+
 TEST_CASE("the contestant image follows the FLARE contract and predicts like the binary") {
   LB_REQUIRE_PODMAN();
   lb::test::TempDir dir("bl-image");
@@ -21,19 +45,10 @@ TEST_CASE("the contestant image follows the FLARE contract and predicts like the
   lb::phantom::write_phantom_set(dir.path().string(), 2, 31, o, log);
 
   const std::string tag = "lesionbench-baseline-test:" + dir.path().filename().string();
-  const auto build = lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +
-                                           " --engine podman --build " + shell_quote(LB_BINARY_DIR) + " --tag " + tag);
+  const auto build = build_image(tag);
   INFO(build.out << build.err);
   REQUIRE(build.exit_code == 0);
-
-  fs::create_directories(dir.path() / "out");
-  // The limits lesionbench gives every contestant (podman's own defaults fail on machines with low rlimits).
-  std::string limits;
-  for (const auto& a : lb::runner::inherited_ulimit_args()) limits += " " + shell_quote(a);
-  const auto run = lb::test::run_command("podman run --rm --network none -m 2g" + limits + " -v " + shell_quote(dir / "imagesTs") +
-                                         ":/workspace/inputs:ro -v " + shell_quote(dir / "out") +
-                                         ":/workspace/outputs " + tag + " /bin/bash -c \"sh predict.sh\"");
-  lb::test::run_command("podman rmi -f " + tag + " >/dev/null 2>&1");
+  const auto run = run_image(dir, tag, "-m 2g");
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
 
@@ -65,20 +80,11 @@ TEST_CASE("the contestant image with a CNN model predicts like the binary, bit f
   REQUIRE(train.exit_code == 0);
 
   const std::string tag = "lesionbench-baseline-cnn-test:" + dir.path().filename().string();
-  const auto build = lb::test::run_command("bash " + shell_quote(std::string(LB_SOURCE_DIR) + "/baseline/build-image.sh") +
-                                           " --engine podman --build " + shell_quote(LB_BINARY_DIR) + " --tag " + tag +
-                                           " --model " + shell_quote(dir / "cnn.json"));
+  const auto build = build_image(tag, " --model " + shell_quote(dir / "cnn.json"));
   INFO(build.out << build.err);
   REQUIRE(build.exit_code == 0);
-  fs::create_directories(dir.path() / "out");
-  std::string limits;
-  for (const auto& a : lb::runner::inherited_ulimit_args()) limits += " " + shell_quote(a);
   // One CPU for the container, all of them on the host: the masks must not depend on it.
-  const auto run = lb::test::run_command("podman run --rm --network none -m 2g --cpus 1" + limits + " -v " +
-                                         shell_quote(dir / "imagesTs") + ":/workspace/inputs:ro -v " +
-                                         shell_quote(dir / "out") + ":/workspace/outputs " + tag +
-                                         " /bin/bash -c \"sh predict.sh\"");
-  lb::test::run_command("podman rmi -f " + tag + " >/dev/null 2>&1");
+  const auto run = run_image(dir, tag, "-m 2g --cpus 1");
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   const auto host = lb::test::run_command(shell_quote(LB_BASELINE_CLI) + " predict --input " + shell_quote(dir / "imagesTs") +
