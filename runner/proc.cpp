@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <thread>
 #include <cstdio>
@@ -18,6 +20,8 @@
 #include <fstream>
 #include <sstream>
 #include <mutex>
+#include <deque>
+#include <map>
 #include <set>
 
 namespace lb::runner::proc {
@@ -370,17 +374,38 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const 
 }
 
 namespace {
-std::mutex g_claimed_mu;
+double cpu_seconds(const rusage& ru) {
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+// One lock for claims, sweeps and the CPU time of children reaped by a sweep, so that "already reaped by
+// someone else" and "its time is in the ledger" are decided together.
+std::mutex g_children_mu;
 std::set<pid_t> g_claimed;
+// CPU time of children a sweep reaped, by pid, until their own launch asks (take_adopted_cpu_s). Bounded:
+// the time of an orphan no launch claims is dropped with the oldest entries.
+std::map<pid_t, double> g_swept_cpu_s;
+std::deque<pid_t> g_swept_order;
+constexpr size_t kSweptKept = 4096;
+
+void remember_swept(pid_t pid, double cpu_s) {
+  g_swept_cpu_s[pid] = cpu_s;
+  g_swept_order.push_back(pid);
+  while (g_swept_order.size() > kSweptKept) {
+    g_swept_cpu_s.erase(g_swept_order.front());
+    g_swept_order.pop_front();
+  }
+}
 }  // namespace
 
 void claim_child(pid_t pid) {
-  std::lock_guard<std::mutex> lock(g_claimed_mu);
+  std::lock_guard<std::mutex> lock(g_children_mu);
   g_claimed.insert(pid);
 }
 
 void release_child(pid_t pid) {
-  std::lock_guard<std::mutex> lock(g_claimed_mu);
+  std::lock_guard<std::mutex> lock(g_children_mu);
   g_claimed.erase(pid);
 }
 
@@ -391,14 +416,39 @@ int reap_exited_children() {
   int reaped = 0;
   for (const auto& p : table.processes()) {
     if (p.ppid != self || p.state != 'Z') continue;
-    {
-      std::lock_guard<std::mutex> lock(g_claimed_mu);
-      if (g_claimed.count(p.pid)) continue;
-    }
+    std::lock_guard<std::mutex> lock(g_children_mu);
+    if (g_claimed.count(p.pid)) continue;
     int status = 0;
-    if (::waitpid(p.pid, &status, WNOHANG) == p.pid) ++reaped;
+    rusage ru{};
+    if (::wait4(p.pid, &status, WNOHANG, &ru) == p.pid) {
+      remember_swept(p.pid, cpu_seconds(ru));
+      ++reaped;
+    }
   }
   return reaped;
+}
+
+std::optional<double> reap_adopted(pid_t pid, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(g_children_mu);
+      int status = 0;
+      rusage ru{};
+      const pid_t r = ::wait4(pid, &status, WNOHANG, &ru);
+      if (r == pid) return cpu_seconds(ru);
+      if (r < 0 && errno != EINTR) {
+        // Not our child any more: another launch's sweep may have reaped it first.
+        const auto it = g_swept_cpu_s.find(pid);
+        if (it == g_swept_cpu_s.end()) return std::nullopt;
+        const double cpu_s = it->second;
+        g_swept_cpu_s.erase(it);  // its place in g_swept_order goes with the oldest
+        return cpu_s;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

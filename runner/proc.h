@@ -5,7 +5,9 @@
 // allocated once, so a sampling tick does not allocate.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +110,10 @@ int reap_exited_children();
 // leaves it alone, so that with several launches at once one launch's sweep cannot take another's status.
 void claim_child(pid_t pid);
 void release_child(pid_t pid);
+// Reaps an adopted child once it has exited (waiting up to `wait`) and returns its CPU time, its children's
+// included; nullopt if it is not our child or still runs. If another thread's reap_exited_children() reaped
+// it first, the time it recorded is returned instead, so the time stays with the launch the child belongs to.
+std::optional<double> reap_adopted(pid_t pid, std::chrono::milliseconds wait);
 
 // Makes this process the subreaper of its descendants, so orphans of a contestant are re-parented to us
 // (and stay in reach) instead of init. Idempotent.

@@ -49,20 +49,7 @@ TreeView look_at_tree(pid_t root, bool sandboxed, const proc::AdoptFilter* filte
 // included: in the sandbox, the contestant's CPU time is bwrap's init's.
 double reap_adopted(const std::vector<pid_t>& pids) {
   double cpu_s = 0;
-  for (pid_t pid : pids) {
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      rusage ru{};
-      const pid_t r = ::wait4(pid, &status, WNOHANG, &ru);
-      if (r == pid) {
-        cpu_s += static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                 static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-        break;
-      }
-      if (r < 0 && errno != EINTR) break;  // not ours (any more)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
+  for (pid_t pid : pids) cpu_s += proc::reap_adopted(pid, std::chrono::seconds(1)).value_or(0.0);
   return cpu_s;
 }
 

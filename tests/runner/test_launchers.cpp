@@ -52,7 +52,7 @@ struct Bench {
   // Runs `command`; kills it after `kill_after_s` when > 0.
   Run run(const std::string& command, double kill_after_s = 0, LaunchRequest req = {}) {
     if (req.label.empty()) req = request();
-    ProcessLauncher launcher({command, "", {{"LB_TEST_PIDS", (tmp.path() / "pids").string()}}, sandbox});
+    ProcessLauncher launcher({command, "", {{"LB_TEST_PIDS", (tmp.path() / "pids").string()}}, sandbox, {}, {}});
     Provenance p;
     launcher.prepare(p);
     auto l = launcher.launch(req);

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <optional>
 #include <thread>
 
 #include "runner/proc.h"
@@ -112,4 +114,58 @@ TEST_CASE("the process tree holds the root, its children and grandchildren, and 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (pid_t p : expected) CHECK_FALSE(process_alive(p));
+}
+
+namespace {
+// A child that burns about `cpu_s` of CPU time and exits.
+pid_t fork_busy_child(double cpu_s) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    timespec t{};
+    volatile double x = 0;
+    for (;;) {
+      ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+      if (static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9 >= cpu_s) break;
+      for (int i = 0; i < 10000; ++i) x = x + 1e-9;
+    }
+    ::_exit(0);
+  }
+  return pid;
+}
+
+void wait_until_zombie(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    proc::ProcStat st;
+    if (proc::read_stat(pid, &st) && st.state == 'Z') return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL("child " << pid << " did not exit");
+}
+}  // namespace
+
+TEST_CASE("an exited child's CPU time reaches its owner even when another thread's sweep reaped it", "[proc]") {
+  // With several launches at once, one launch's sweep of exited children can reap another launch's adopted
+  // orphan (a sandbox's init) before that launch collects it; the time must not be lost on the way.
+  const pid_t swept = fork_busy_child(0.2);
+  const pid_t own = fork_busy_child(0.1);
+  REQUIRE(swept > 0);
+  REQUIRE(own > 0);
+  wait_until_zombie(swept);
+  wait_until_zombie(own);
+  proc::claim_child(own);  // the sweep leaves claimed children alone
+  CHECK(proc::reap_exited_children() == 1);
+  proc::release_child(own);
+  const std::optional<double> swept_cpu_s = proc::reap_adopted(swept, std::chrono::milliseconds(0));
+  REQUIRE(swept_cpu_s);
+  CHECK(*swept_cpu_s >= 0.2);
+  CHECK(*swept_cpu_s < 0.5);
+  // Collected once: asked again, nothing is left to hand out.
+  CHECK_FALSE(proc::reap_adopted(swept, std::chrono::milliseconds(0)));
+  // Reaped directly, a child's time is its own.
+  const std::optional<double> own_cpu_s = proc::reap_adopted(own, std::chrono::milliseconds(0));
+  REQUIRE(own_cpu_s);
+  CHECK(*own_cpu_s >= 0.1);
+  CHECK(*own_cpu_s < 0.2 + 0.1);
+  // Not a child at all: nothing.
+  CHECK_FALSE(proc::reap_adopted(::getpid(), std::chrono::milliseconds(0)));
 }

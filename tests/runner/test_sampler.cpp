@@ -35,7 +35,7 @@ Ran run_sampled(const std::string& mode, const std::string& arg, double interval
   fs::create_directories(tmp.path() / "out");
   fs::create_directories(tmp.path() / "work");
   // Unconfined: these tests measure the sampler, and the fake NVML's state holds pids as we see them.
-  ProcessLauncher launcher({contestant_command(mode, arg), "", {}, SandboxKind::none});
+  ProcessLauncher launcher({contestant_command(mode, arg), "", {}, SandboxKind::none, {}, {}});
   Provenance p;
   launcher.prepare(p);
   LaunchRequest r;
@@ -155,7 +155,7 @@ TEST_CASE("a memory limit is flagged as soon as the tree's resident memory goes 
   lb::test::TempDir tmp("limit");
   write_case(tmp.path() / "in", "C1");
   fs::create_directories(tmp.path() / "out");
-  ProcessLauncher launcher({contestant_command("alloc", "300"), "", {}});
+  ProcessLauncher launcher({contestant_command("alloc", "300"), "", {}, SandboxKind::bwrap, {}, {}});
   Provenance p;
   launcher.prepare(p);
   LaunchRequest r;
