@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "baseline/cnn_direct.h"
 #include "baseline/cnn_layers.h"
 #include "baseline/cnn_net.h"
 #include "baseline/cnn_train.h"
@@ -108,6 +109,43 @@ TEST_CASE("cnn: convolution gradients (weights, bias, input) equal finite differ
     CHECK(worst_gradient_error(c.weight.w, c.weight.g, loss, rng) < 5e-3);
     CHECK(worst_gradient_error(c.bias.w, c.bias.g, loss, rng) < 5e-3);
     CHECK(worst_gradient_error(x.v, dx.v, loss, rng, 24) < 5e-3);
+  }
+}
+
+TEST_CASE("cnn: the direct 3x3x3 kernels equal im2col + GEMM and the naive loop, forward and backward") {
+  if (!direct::enabled()) LB_SKIP("this CPU has no AVX2 + FMA: the direct kernels never run here");
+  std::mt19937_64 rng(23);
+  // Rows shorter than, equal to and longer than one 16-wide block, partial vectors, and output counts that
+  // are not a multiple of the register blocks (6 forward, 4 for the weight gradient).
+  const std::vector<std::array<int64_t, 5>> shapes = {{1, 6, 16, 4, 3}, {3, 5, 21, 6, 4}, {7, 13, 3, 5, 9},
+                                                      {4, 1, 33, 2, 2}, {12, 24, 8, 8, 8}, {2, 4, 1, 1, 1}};
+  for (const auto& [in, out, nx, ny, nz] : shapes) {
+    INFO("in " << in << " out " << out << " dims " << nx << "x" << ny << "x" << nz);
+    Conv3d c(static_cast<int>(in), static_cast<int>(out), 3, 1, 1);
+    fill_random(c.weight.w, rng, 0.5f);
+    fill_random(c.bias.w, rng, 0.5f);
+    const Tensor x = random_tensor(c.in, {nx, ny, nz}, rng);
+    const Tensor dy = random_tensor(c.out, x.dims, rng);
+    auto run = [&](bool on, std::vector<float>* y, std::vector<float>* dx, std::vector<float>* dw, std::vector<float>* db) {
+      direct::set_enabled(on);
+      Conv3d cc = c;
+      *y = cc.forward(x).v;
+      *dx = cc.backward(x, dy).v;
+      *dw = cc.weight.g;
+      *db = cc.bias.g;
+      direct::set_enabled(true);
+    };
+    std::vector<float> y1, dx1, dw1, db1, y0, dx0, dw0, db0;
+    run(true, &y1, &dx1, &dw1, &db1);
+    run(false, &y0, &dx0, &dw0, &db0);
+    const Tensor naive = conv3d_naive(c, x);
+    for (size_t i = 0; i < y1.size(); ++i) {
+      REQUIRE(y1[i] == Approx(naive.v[i]).margin(1e-4));
+      REQUIRE(y1[i] == Approx(y0[i]).margin(1e-4));
+    }
+    for (size_t i = 0; i < dx1.size(); ++i) REQUIRE(dx1[i] == Approx(dx0[i]).margin(1e-4));
+    for (size_t i = 0; i < dw1.size(); ++i) REQUIRE(dw1[i] == Approx(dw0[i]).epsilon(1e-4).margin(1e-3));
+    for (size_t i = 0; i < db1.size(); ++i) REQUIRE(db1[i] == Approx(db0[i]).epsilon(1e-4).margin(1e-3));
   }
 }
 

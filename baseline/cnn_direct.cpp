@@ -1,0 +1,250 @@
+// Direct 3x3x3 convolution kernels (see cnn_direct.h). The input is first copied into a zero-padded volume
+// (one voxel on every side, rows rounded up to whole vectors), so every tap is a plain unaligned load with no
+// bounds test. Forward and input gradient: register blocks of 6 output channels x 16 voxels of a row (12
+// accumulators), one broadcast weight per output channel and tap. Weight gradient: 4 output channels x the 3
+// taps along x for one (input channel, kz, ky), summed over a chunk's voxels.
+#include "baseline/cnn_direct.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define LB_CNN_DIRECT 1
+#define LB_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LB_CNN_DIRECT 0
+#endif
+
+namespace lb::baseline::cnn::direct {
+
+namespace {
+
+bool cpu_has_avx2_fma() {
+#if LB_CNN_DIRECT
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+bool g_enabled = cpu_has_avx2_fma();
+
+constexpr int kTaps = 27;
+constexpr int kCo = 6;   // output channels per forward register block
+constexpr int kCoW = 4;  // output channels per weight-gradient register block
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// C channels of a volume with one zero voxel on every side; rows of px floats, px a multiple of 8 with room
+// for a 16-wide block starting at any x below nx plus its two taps to the right.
+struct Padded {
+  int64_t px = 0, py = 0, pz = 0, channel = 0;
+  std::vector<float> v;
+  Padded(const float* x, int c, const std::array<int64_t, 3>& d)
+      : px(round_up(d[0], 16) + 8), py(d[1] + 2), pz(d[2] + 2), channel(px * py * pz),
+        v(static_cast<size_t>(c * channel), 0.0f) {
+    const int64_t nx = d[0], ny = d[1], nz = d[2];
+    tbb::parallel_for(int64_t{0}, c * nz, [&](int64_t ck) {
+      const int64_t ch = ck / nz, k = ck % nz;
+      for (int64_t j = 0; j < ny; ++j) {
+        const float* src = x + ch * nx * ny * nz + nx * (j + ny * k);
+        std::copy(src, src + nx, v.data() + ch * channel + ((k + 1) * py + (j + 1)) * px + 1);
+      }
+    });
+  }
+  // The row of padded coordinates (j, k) of channel ch: real row (j - 1, k - 1), starting at real x = -1.
+  const float* row(int ch, int64_t j, int64_t k) const { return v.data() + ch * channel + (k * py + j) * px; }
+};
+
+// Weights regrouped for the forward kernel: [block of kCo outputs][input][tap][kCo], zeros past the last
+// output. get(o, i, t) is the weight from input i to output o at tap t.
+template <class Get>
+std::vector<float> pack(int out, int in, Get get) {
+  const int blocks = (out + kCo - 1) / kCo;
+  std::vector<float> p(static_cast<size_t>(blocks) * in * kTaps * kCo, 0.0f);
+  for (int b = 0; b < blocks; ++b)
+    for (int i = 0; i < in; ++i)
+      for (int t = 0; t < kTaps; ++t)
+        for (int c = 0; c < kCo && b * kCo + c < out; ++c)
+          p[((static_cast<size_t>(b) * in + i) * kTaps + t) * kCo + c] = get(b * kCo + c, i, t);
+  return p;
+}
+
+#if LB_CNN_DIRECT
+LB_AVX2 inline __m256 lane_mask(int64_t valid) {
+  return _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_ps(static_cast<float>(valid)), _CMP_LT_OQ);
+}
+
+LB_AVX2 inline void store_part(float* dst, __m256 v, int64_t valid) {
+  if (valid >= 8)
+    _mm256_storeu_ps(dst, v);
+  else if (valid > 0)
+    _mm256_maskstore_ps(dst, _mm256_castps_si256(lane_mask(valid)), v);
+}
+
+// Rows r0..r1 (r = z * ny + y) of every output channel.
+LB_AVX2 void conv_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* wp, const float* bias,
+                       int out, float* y, int64_t r0, int64_t r1) {
+  const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
+  const int blocks = (out + kCo - 1) / kCo;
+  const int64_t slice = xp.py * xp.px;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t z = r / ny, yy = r % ny;
+    for (int b = 0; b < blocks; ++b) {
+      const float* wb = wp + static_cast<size_t>(b) * in * kTaps * kCo;
+      for (int64_t x0 = 0; x0 < nx; x0 += 16) {
+        __m256 acc[kCo][2];
+#pragma GCC unroll 6
+        for (int c = 0; c < kCo; ++c) {
+          const int co = b * kCo + c;
+          acc[c][0] = acc[c][1] = _mm256_set1_ps(bias && co < out ? bias[co] : 0.0f);
+        }
+        for (int ci = 0; ci < in; ++ci) {
+          const float* base = xp.row(ci, yy, z) + x0;
+          const float* wt = wb + static_cast<size_t>(ci) * kTaps * kCo;
+          for (int kz = 0; kz < 3; ++kz)
+            for (int ky = 0; ky < 3; ++ky) {
+              const float* rowp = base + kz * slice + ky * xp.px;
+
+              for (int kx = 0; kx < 3; ++kx, wt += kCo) {
+                const __m256 a = _mm256_loadu_ps(rowp + kx), c8 = _mm256_loadu_ps(rowp + kx + 8);
+#pragma GCC unroll 6
+                for (int c = 0; c < kCo; ++c) {
+                  const __m256 w = _mm256_broadcast_ss(wt + c);
+                  acc[c][0] = _mm256_fmadd_ps(w, a, acc[c][0]);
+                  acc[c][1] = _mm256_fmadd_ps(w, c8, acc[c][1]);
+                }
+              }
+            }
+        }
+        const int64_t valid = nx - x0;
+        for (int c = 0; c < kCo && b * kCo + c < out; ++c) {
+          float* dst = y + (b * kCo + c) * spatial + r * nx + x0;
+          store_part(dst, acc[c][0], valid);
+          store_part(dst + 8, acc[c][1], valid - 8);
+        }
+      }
+    }
+  }
+}
+
+LB_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_hadd_ps(s, s);
+  s = _mm_hadd_ps(s, s);
+  return _mm_cvtss_f32(s);
+}
+
+// One chunk's weight gradient for the outputs co0..co0+kCoW (into part, [out][in][27]) over slices z0..z1.
+LB_AVX2 void weight_grad_block(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* dy, int out,
+                               int co0, int64_t z0, int64_t z1, const float* zeros, float* part) {
+  const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
+  const float* dyc[kCoW];
+  for (int c = 0; c < kCoW; ++c) dyc[c] = co0 + c < out ? dy + (co0 + c) * spatial : zeros;
+  const int64_t full = nx / 8 * 8;
+  const __m256 tail = lane_mask(nx - full);
+  const int64_t slice = xp.py * xp.px;
+  for (int ci = 0; ci < in; ++ci)
+    for (int kz = 0; kz < 3; ++kz)
+      for (int ky = 0; ky < 3; ++ky) {
+        __m256 acc[kCoW][3];
+        for (auto& a : acc) a[0] = a[1] = a[2] = _mm256_setzero_ps();
+        for (int64_t z = z0; z < z1; ++z)
+          for (int64_t yy = 0; yy < ny; ++yy) {
+            const float* xr = xp.row(ci, yy, z) + kz * slice + ky * xp.px;
+            const int64_t off = (z * ny + yy) * nx;
+            for (int64_t x0 = 0; x0 < nx; x0 += 8) {
+              const __m256 x0v = _mm256_loadu_ps(xr + x0), x1v = _mm256_loadu_ps(xr + x0 + 1),
+                           x2v = _mm256_loadu_ps(xr + x0 + 2);
+#pragma GCC unroll 4
+              for (int c = 0; c < kCoW; ++c) {
+                const __m256 g = x0 < full ? _mm256_loadu_ps(dyc[c] + off + x0)
+                                           : _mm256_maskload_ps(dyc[c] + off + x0, _mm256_castps_si256(tail));
+                acc[c][0] = _mm256_fmadd_ps(g, x0v, acc[c][0]);
+                acc[c][1] = _mm256_fmadd_ps(g, x1v, acc[c][1]);
+                acc[c][2] = _mm256_fmadd_ps(g, x2v, acc[c][2]);
+              }
+            }
+          }
+        for (int c = 0; c < kCoW && co0 + c < out; ++c)
+          for (int kx = 0; kx < 3; ++kx)
+            part[(static_cast<size_t>(co0 + c) * in + ci) * kTaps + (kz * 3 + ky) * 3 + kx] = hsum(acc[c][kx]);
+      }
+}
+#endif
+
+void run_conv(const float* x, int in, const std::array<int64_t, 3>& d, const std::vector<float>& wp, const float* bias,
+              int out, float* y) {
+#if LB_CNN_DIRECT
+  const Padded xp(x, in, d);
+  const int64_t rows = d[1] * d[2];
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
+    conv_rows(xp, in, d, wp.data(), bias, out, y, r.begin(), r.end());
+  });
+#else
+  (void)x, (void)in, (void)d, (void)wp, (void)bias, (void)out, (void)y;
+#endif
+}
+
+}  // namespace
+
+bool enabled() { return g_enabled; }
+void set_enabled(bool on) { g_enabled = on && cpu_has_avx2_fma(); }
+
+void forward(const float* x, int in, const std::array<int64_t, 3>& dims, const float* w, const float* bias, int out,
+             float* y) {
+  const auto wp = pack(out, in, [&](int o, int i, int t) { return w[(static_cast<size_t>(o) * in + i) * kTaps + t]; });
+  run_conv(x, in, dims, wp, bias, out, y);
+}
+
+void input_grad(const float* dy, int out, const std::array<int64_t, 3>& dims, const float* w, int in, float* dx) {
+  // The adjoint of a stride-1 "same" convolution is the convolution with the kernel mirrored on every axis
+  // and inputs and outputs swapped: tap t becomes 26 - t.
+  const auto wp = pack(in, out, [&](int i, int o, int t) {
+    return w[(static_cast<size_t>(o) * in + i) * kTaps + (kTaps - 1 - t)];
+  });
+  run_conv(dy, out, dims, wp, nullptr, in, dx);
+}
+
+void weight_grad(const float* x, int in, const std::array<int64_t, 3>& d, const float* dy, int out, float* dw,
+                 float* db) {
+#if LB_CNN_DIRECT
+  const Padded xp(x, in, d);
+  const int64_t plane = d[0] * d[1], spatial = plane * d[2];
+  // Chunks of whole slices, about 4096 voxels each: a function of the shapes only.
+  const int64_t cz = std::clamp<int64_t>(4096 / std::max<int64_t>(1, plane), 1, d[2]);
+  const int64_t chunks = (d[2] + cz - 1) / cz;
+  const int co_blocks = (out + kCoW - 1) / kCoW;
+  const size_t wsize = static_cast<size_t>(out) * in * kTaps;
+  std::vector<float> parts(static_cast<size_t>(chunks) * wsize, 0.0f);
+  const std::vector<float> zeros(out % kCoW ? static_cast<size_t>(spatial) : 0, 0.0f);
+  // Each (chunk, output block) pair writes its own entries: any split over threads gives the same sums.
+  tbb::parallel_for(int64_t{0}, chunks * co_blocks, [&](int64_t task) {
+    const int64_t ch = task / co_blocks;
+    const int co0 = static_cast<int>(task % co_blocks) * kCoW;
+    weight_grad_block(xp, in, d, dy, out, co0, ch * cz, std::min(d[2], (ch + 1) * cz), zeros.data(),
+                      parts.data() + static_cast<size_t>(ch) * wsize);
+  });
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const float* p = parts.data() + static_cast<size_t>(ch) * wsize;
+    for (size_t t = 0; t < wsize; ++t) dw[t] += p[t];
+  }
+  // The bias gradient in the same chunks, summed in the same order.
+  for (int co = 0; co < out; ++co)
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const float* g = dy + co * spatial + ch * cz * plane;
+      const int64_t n = (std::min(d[2], (ch + 1) * cz) - ch * cz) * plane;
+      float s = 0;
+      for (int64_t i = 0; i < n; ++i) s += g[i];
+      db[co] += s;
+    }
+#else
+  (void)x, (void)in, (void)d, (void)dy, (void)out, (void)dw, (void)db;
+#endif
+}
+
+}  // namespace lb::baseline::cnn::direct
