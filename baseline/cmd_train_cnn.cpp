@@ -19,13 +19,15 @@ int cmd_train_cnn(int argc, char** argv) {
   int threads = 0, seed = static_cast<int>(t.seed), batch = t.batch, iterations = static_cast<int>(t.iterations),
       checkpoint_every = static_cast<int>(t.checkpoint_every), validate_every = 200,
       progress_every = static_cast<int>(t.progress_every);
-  double lr = t.lr, lesion_fraction = t.lesion_fraction, overlap = t.infer.overlap, holdout = s.holdout;
+  double lr = t.lr, lesion_fraction = t.lesion_fraction, overlap = t.infer.overlap, holdout = s.holdout,
+         rotation_deg = t.rotation_deg, augment_share = t.rotation_share;
+  std::string zoom;
   bool mirror = false, no_flips = false;
   Args a("train --method cnn",
          "lesionbench-baseline train --method cnn --images DIR --labels DIR [--images DIR --labels DIR ...] --model OUT",
          "Trains the 3-D U-Net on <Case>_0000.nii.gz images and <Case>.nii.gz masks, on the working grid (block means\n"
-         "towards 2 x 2 x 3 mm): patches centred on lesions for --lesion-fraction of the draws, flips and intensity\n"
-         "jitter, Dice + cross-entropy, AdamW with polynomial decay. A progress line every --progress-every\n"
+         "towards 2 x 2 x 3 mm): patches centred on lesions for --lesion-fraction of the draws, flips, axial\n"
+         "rotations, zooms and intensity jitter, Dice + cross-entropy, AdamW with polynomial decay. A progress line every --progress-every\n"
          "iterations gives the loss, the speed and, with held-out cases, their DSC. The same command gives the same\n"
          "model on any number of threads; --checkpoint saves the state and --resume-from continues an interrupted run\n"
          "exactly as if it had not stopped.");
@@ -40,6 +42,9 @@ int cmd_train_cnn(int argc, char** argv) {
       .option("--learning-rate", "X", "AdamW's initial rate, decayed polynomially to 0 (default 0.002)", &lr)
       .option("--lesion-fraction", "F", "share of patches centred on a lesion voxel (default 0.67)", &lesion_fraction)
       .flag("--no-flips", "no random mirroring of patches", &no_flips)
+      .option("--rotation", "DEG", "largest axial rotation of a patch, either way (default 15; 0: none)", &rotation_deg)
+      .option("--zoom", "MIN,MAX", "range of patch zoom factors, > 1 shows less (default 0.85,1.25; 1,1: none)", &zoom)
+      .option("--augment-share", "F", "share of patches rotated, and independently of patches zoomed (default 0.2)", &augment_share)
       .option("--overlap", "F", "overlap of the inference windows (default 0.5)", &overlap)
       .flag("--mirror", "average every window's prediction with its left-right mirror (twice the time)", &mirror)
       .option("--holdout", "F", "fraction of cases held out: the progress DSC and the final score (default 0.2; 0: none)", &holdout)
@@ -64,6 +69,22 @@ int cmd_train_cnn(int argc, char** argv) {
   if (!(lr > 0)) throw UsageError("--learning-rate must be > 0");
   if (!(lesion_fraction >= 0 && lesion_fraction <= 1)) throw UsageError("--lesion-fraction must be in [0, 1]");
   if (!(overlap >= 0 && overlap < 1)) throw UsageError("--overlap must be in [0, 1)");
+  if (!(rotation_deg >= 0 && rotation_deg <= 180)) throw UsageError("--rotation must be in [0, 180] degrees");
+  if (!(augment_share >= 0 && augment_share <= 1)) throw UsageError("--augment-share must be in [0, 1]");
+  if (!zoom.empty()) {
+    const auto pos = zoom.find(',');
+    try {
+      if (pos == std::string::npos) throw std::invalid_argument("");
+      size_t u1 = 0, u2 = 0;
+      t.zoom_min = std::stod(zoom.substr(0, pos), &u1);
+      t.zoom_max = std::stod(zoom.substr(pos + 1), &u2);
+      if (u1 != pos || u2 != zoom.size() - pos - 1) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError("--zoom needs two factors MIN,MAX, e.g. 0.85,1.25");
+    }
+    if (!(t.zoom_min >= 0.25 && t.zoom_min <= t.zoom_max && t.zoom_max <= 4))
+      throw UsageError("--zoom needs 0.25 <= MIN <= MAX <= 4");
+  }
   if (seed < 0 || checkpoint_every < 0 || validate_every < 0 || progress_every < 0)
     throw UsageError("--seed, --checkpoint-every, --validate-every and --progress-every must be >= 0");
   const auto gc = bl::cli::limit_threads(threads);
@@ -95,6 +116,8 @@ int cmd_train_cnn(int argc, char** argv) {
   t.lr = lr;
   t.lesion_fraction = lesion_fraction;
   t.flips = !no_flips;
+  t.rotation_deg = rotation_deg;
+  t.rotation_share = t.zoom_share = augment_share;
   t.infer.overlap = overlap;
   t.infer.mirror_x = mirror;
   t.seed = static_cast<uint64_t>(seed);

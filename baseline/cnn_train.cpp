@@ -179,7 +179,53 @@ AdamW AdamW::from_json(const nlohmann::json& j) {
 nlohmann::json settings_json(const CnnTrainSettings& s) {
   return {{"net", s.net}, {"infer", s.infer}, {"iterations", s.iterations}, {"batch", s.batch}, {"lr", s.lr},
           {"lr_power", s.lr_power}, {"lesion_fraction", s.lesion_fraction}, {"flips", s.flips},
-          {"intensity_scale", s.intensity_scale}, {"intensity_shift", s.intensity_shift}, {"seed", s.seed}};
+          {"intensity_scale", s.intensity_scale}, {"intensity_shift", s.intensity_shift}, {"seed", s.seed},
+          {"rotation_deg", s.rotation_deg}, {"rotation_share", s.rotation_share}, {"zoom_min", s.zoom_min},
+          {"zoom_max", s.zoom_max}, {"zoom_share", s.zoom_share}};
+}
+
+namespace {
+// Trilinear interpolation at (x, y, z) in voxel coordinates; samples outside the volume count as `outside`.
+float sample_linear(const VolumeF& v, double x, double y, double z, float outside) {
+  const auto& d = v.grid.dims;
+  const double fx = std::floor(x), fy = std::floor(y), fz = std::floor(z);
+  const int64_t i0 = static_cast<int64_t>(fx), j0 = static_cast<int64_t>(fy), k0 = static_cast<int64_t>(fz);
+  const double ax = x - fx, ay = y - fy, az = z - fz;
+  // Whole-voxel positions (no rotation or zoom): the voxel itself, no blend with a neighbour.
+  if (ax == 0 && ay == 0 && az == 0)
+    return i0 >= 0 && j0 >= 0 && k0 >= 0 && i0 < d[0] && j0 < d[1] && k0 < d[2] ? v.at(i0, j0, k0) : outside;
+  auto at = [&](int64_t i, int64_t j, int64_t k) -> double {
+    return i >= 0 && j >= 0 && k >= 0 && i < d[0] && j < d[1] && k < d[2] ? v.at(i, j, k) : outside;
+  };
+  double s = 0;
+  for (int dk = 0; dk < 2; ++dk)
+    for (int dj = 0; dj < 2; ++dj)
+      for (int di = 0; di < 2; ++di) {
+        const double w = (di ? ax : 1 - ax) * (dj ? ay : 1 - ay) * (dk ? az : 1 - az);
+        if (w != 0) s += w * at(i0 + di, j0 + dj, k0 + dk);
+      }
+  return static_cast<float>(s);
+}
+}  // namespace
+
+void extract_patch(const UNet& net, const TrainCase& c, const PatchDraw& d, Tensor& x, std::vector<float>& target) {
+  const auto& p = x.dims;
+  const double cs = std::cos(d.angle_rad) / d.zoom, sn = std::sin(d.angle_rad) / d.zoom;
+  std::array<double, 3> half{};
+  for (int a = 0; a < 3; ++a) half[a] = 0.5 * static_cast<double>(p[a] - 1);
+  for (int64_t k = 0; k < p[2]; ++k)
+    for (int64_t j = 0; j < p[1]; ++j)
+      for (int64_t i = 0; i < p[0]; ++i) {
+        // Offsets from the patch centre, mirrored where drawn, then rotated and zoomed into the case.
+        const double u = (d.flip[0] ? half[0] - static_cast<double>(i) : static_cast<double>(i) - half[0]);
+        const double v = (d.flip[1] ? half[1] - static_cast<double>(j) : static_cast<double>(j) - half[1]);
+        const double w = (d.flip[2] ? half[2] - static_cast<double>(k) : static_cast<double>(k) - half[2]);
+        const double sx = d.centre[0] + cs * u - sn * v, sy = d.centre[1] + sn * u + cs * v,
+                     sz = d.centre[2] + w / d.zoom;
+        const float hu = sample_linear(c.hu, sx, sy, sz, -1024.0f);
+        x.at(0, i, j, k) = net.normalise(hu) * d.scale + d.offset;
+        target[static_cast<size_t>(i + p[0] * (j + p[1] * k))] = sample_linear(c.target, sx, sy, sz, 0.0f);
+      }
 }
 
 nlohmann::json Checkpoint::to_json() const {
@@ -255,7 +301,6 @@ UNet train_unet(const std::vector<TrainCase>& train, const std::vector<TrainCase
     if (!lesion[c].empty()) with_lesion.push_back(c);
   }
   const auto& p = s.infer.patch;
-  const float air = net.normalise(-1024.0f);
   Tensor x(1, p);
   std::vector<float> target(static_cast<size_t>(x.spatial()));
   auto t_last = std::chrono::steady_clock::now();
@@ -282,24 +327,19 @@ UNet train_unet(const std::vector<TrainCase>& train, const std::vector<TrainCase
       }
       const TrainCase& c = train[ci];
       const auto& d = c.hu.grid.dims;
-      std::array<int64_t, 3> origin{};
-      std::array<bool, 3> flip{};
+      PatchDraw draw;
       for (int a = 0; a < 3; ++a) {
         const int64_t shift = rng.below(p[a] / 2 + 1) - p[a] / 4;
-        origin[a] = std::clamp(centre[a] - p[a] / 2 + shift, std::min<int64_t>(0, d[a] - p[a]), std::max<int64_t>(0, d[a] - p[a]));
-        flip[a] = s.flips && rng.uniform() < 0.5;
+        const int64_t origin = std::clamp(centre[a] - p[a] / 2 + shift, std::min<int64_t>(0, d[a] - p[a]),
+                                          std::max<int64_t>(0, d[a] - p[a]));
+        draw.centre[a] = static_cast<double>(origin) + 0.5 * static_cast<double>(p[a] - 1);
+        draw.flip[a] = s.flips && rng.uniform() < 0.5;
       }
-      const float scale = static_cast<float>(1.0 + s.intensity_scale * (2.0 * rng.uniform() - 1.0));
-      const float offset = static_cast<float>(s.intensity_shift * (2.0 * rng.uniform() - 1.0));
-      for (int64_t k = 0; k < p[2]; ++k)
-        for (int64_t j = 0; j < p[1]; ++j)
-          for (int64_t i = 0; i < p[0]; ++i) {
-            const int64_t si = origin[0] + (flip[0] ? p[0] - 1 - i : i), sj = origin[1] + (flip[1] ? p[1] - 1 - j : j),
-                          sk = origin[2] + (flip[2] ? p[2] - 1 - k : k);
-            const bool inside = si >= 0 && sj >= 0 && sk >= 0 && si < d[0] && sj < d[1] && sk < d[2];
-            x.at(0, i, j, k) = (inside ? net.normalise(c.hu.at(si, sj, sk)) : air) * scale + offset;
-            target[static_cast<size_t>(i + p[0] * (j + p[1] * k))] = inside ? c.target.at(si, sj, sk) : 0.0f;
-          }
+      draw.scale = static_cast<float>(1.0 + s.intensity_scale * (2.0 * rng.uniform() - 1.0));
+      draw.offset = static_cast<float>(s.intensity_shift * (2.0 * rng.uniform() - 1.0));
+      if (rng.uniform() < s.rotation_share) draw.angle_rad = (2.0 * rng.uniform() - 1.0) * s.rotation_deg * M_PI / 180.0;
+      if (rng.uniform() < s.zoom_share) draw.zoom = s.zoom_min + (s.zoom_max - s.zoom_min) * rng.uniform();
+      extract_patch(net, c, draw, x, target);
       Tensor dlogits;
       const LossParts parts = dice_bce(net.forward(x), target, &dlogits);
       for (float& g : dlogits.v) g /= static_cast<float>(s.batch);

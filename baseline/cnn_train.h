@@ -65,6 +65,11 @@ struct CnnTrainSettings {
   double lr = 2e-3, lr_power = 0.9;  // lr x (1 - i / iterations)^power
   double lesion_fraction = 0.67;     // patches centred on a lesion voxel (of a case that has one)
   bool flips = true;                 // random mirror along each axis
+  // Rotation in the axial plane (about z, where the working grid's x and y spacings are equal) by up to
+  // ±rotation_deg, and zoom by a factor in [zoom_min, zoom_max] (> 1: the patch shows a smaller region),
+  // each drawn for a share of the patches; such patches are resampled trilinearly (the target too: soft edges).
+  double rotation_deg = 15, rotation_share = 0.2;
+  double zoom_min = 0.85, zoom_max = 1.25, zoom_share = 0.2;
   double intensity_scale = 0.1, intensity_shift = 0.1;  // x U(1 ± scale) + U(± shift), in normalised units
   uint64_t seed = 1;
   int64_t checkpoint_every = 200;    // iterations; 0: never
@@ -92,6 +97,20 @@ struct Checkpoint {
 };
 
 nlohmann::json settings_json(const CnnTrainSettings& s);
+
+// Where a training patch comes from: its centre in the case's voxel coordinates, then, in the patch's own
+// frame, mirrors, an axial rotation and a zoom; and the intensity jitter (x scale + offset, normalised units).
+struct PatchDraw {
+  std::array<double, 3> centre{};
+  std::array<bool, 3> flip{};
+  double angle_rad = 0, zoom = 1;
+  float scale = 1, offset = 0;
+};
+// Fills x (1 channel, the patch dims) with the network's input and `target` (one value per voxel) with the
+// lesion fraction, sampled trilinearly at centre + R(angle) (patch position - patch centre) / zoom; outside the
+// volume, air and no lesion. With no rotation and zoom 1 and a centre on the voxel grid, the values are the
+// volume's own, unblended.
+void extract_patch(const UNet& net, const TrainCase& c, const PatchDraw& d, Tensor& x, std::vector<float>& target);
 
 // Trains from scratch, or from `resume` (whose settings must equal s's, except the checkpoint path and
 // progress cadence). `progress` is called every progress_every iterations and at every validation.

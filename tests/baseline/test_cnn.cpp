@@ -346,3 +346,76 @@ TEST_CASE("cnn: the model's JSON round trip keeps every weight, and damaged file
   levels["config"]["channels"] = {3, 5};
   CHECK_THROWS_WITH(UNet::from_json(levels), Catch::Contains("weights"));
 }
+
+TEST_CASE("cnn: training patches: an identity draw is the crop itself; rotation and zoom land where the geometry says") {
+  NetConfig cfg;
+  cfg.channels = {2, 2};
+  const UNet net(cfg, 1);
+  TrainCase c;
+  const lb::imaging::Grid g{{20, 18, 10}, {2, 2, 3}};
+  c.hu = lb::imaging::VolumeF(g, 0.0f);
+  c.target = lb::imaging::VolumeF(g, 0.0f);
+  // A linear ramp inside the network's clip range (-200..300 HU), so the normalised input stays linear in
+  // position and trilinear interpolation of it is exact.
+  auto ramp = [](double x, double y, double z) { return -150.0 + 7.0 * x + 3.0 * y + 11.0 * z; };
+  for (int64_t k = 0; k < 10; ++k)
+    for (int64_t j = 0; j < 18; ++j)
+      for (int64_t i = 0; i < 20; ++i) {
+        c.hu.at(i, j, k) = static_cast<float>(ramp(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)));
+        c.target.at(i, j, k) = (i + j + k) % 3 == 0 ? 1.0f : 0.0f;
+      }
+  Tensor x(1, {8, 8, 4});
+  std::vector<float> t(static_cast<size_t>(x.spatial()));
+  const float air = net.normalise(-1024.0f);
+
+  SECTION("identity, partly outside the volume: the voxels themselves, air and no lesion outside") {
+    PatchDraw d;
+    d.centre = {15 + 3.5, 2 + 3.5, 8 + 1.5};  // origin (15, 2, 8): x runs past 19, z past 9
+    d.flip = {false, true, false};
+    extract_patch(net, c, d, x, t);
+    for (int64_t k = 0; k < 4; ++k)
+      for (int64_t j = 0; j < 8; ++j)
+        for (int64_t i = 0; i < 8; ++i) {
+          const int64_t si = 15 + i, sj = 2 + (7 - j), sk = 8 + k;
+          const bool inside = si < 20 && sk < 10;
+          INFO(i << "," << j << "," << k);
+          REQUIRE(x.at(0, i, j, k) == (inside ? net.normalise(c.hu.at(si, sj, sk)) : air));
+          REQUIRE(t[static_cast<size_t>(i + 8 * (j + 8 * k))] == (inside ? c.target.at(si, sj, sk) : 0.0f));
+        }
+  }
+  SECTION("a quarter turn maps the patch's x axis onto the volume's y axis") {
+    PatchDraw d;
+    d.centre = {9.5, 8.5, 4.5};
+    d.angle_rad = M_PI / 2;
+    extract_patch(net, c, d, x, t);
+    for (int64_t k = 0; k < 4; ++k)
+      for (int64_t j = 0; j < 8; ++j)
+        for (int64_t i = 0; i < 8; ++i) {
+          // (u, v) -> (-v, u): source x = centre_x - (j - 3.5), source y = centre_y + (i - 3.5).
+          const double sx = 9.5 - (static_cast<double>(j) - 3.5), sy = 8.5 + (static_cast<double>(i) - 3.5),
+                       sz = 4.5 + (static_cast<double>(k) - 1.5);
+          REQUIRE(x.at(0, i, j, k) == Approx(net.normalise(static_cast<float>(ramp(sx, sy, sz)))).margin(1e-4));
+          const float lesion = c.target.at(std::lround(sx), std::lround(sy), std::lround(sz));
+          REQUIRE(t[static_cast<size_t>(i + 8 * (j + 8 * k))] == Approx(lesion).margin(1e-4));
+        }
+  }
+  SECTION("zoom 2 and a rotation: positions at half the distance from the centre, turned; a soft target in [0, 1]") {
+    PatchDraw d;
+    d.centre = {10.0, 9.0, 5.0};
+    d.zoom = 2.0;
+    d.angle_rad = 0.3;
+    extract_patch(net, c, d, x, t);
+    const double cs = std::cos(0.3), sn = std::sin(0.3);
+    for (int64_t k = 0; k < 4; ++k)
+      for (int64_t j = 0; j < 8; ++j)
+        for (int64_t i = 0; i < 8; ++i) {
+          const double u = (static_cast<double>(i) - 3.5) / 2, v = (static_cast<double>(j) - 3.5) / 2,
+                       w = (static_cast<double>(k) - 1.5) / 2;
+          const double sx = 10 + cs * u - sn * v, sy = 9 + sn * u + cs * v, sz = 5 + w;
+          REQUIRE(x.at(0, i, j, k) == Approx(net.normalise(static_cast<float>(ramp(sx, sy, sz)))).margin(1e-4));
+          const float tv = t[static_cast<size_t>(i + 8 * (j + 8 * k))];
+          REQUIRE(tv >= 0.0f);
+          REQUIRE(tv <= 1.0f);
+        }
+  }
+}
