@@ -8,6 +8,7 @@
 #include <string>
 
 #include "baseline/cli_common.h"
+#include "baseline/cnn_train.h"
 #include "baseline/segmenter.h"
 #include "baseline/train.h"
 #include "args/args.h"
@@ -42,7 +43,7 @@ bl::Model default_model() {
 }
 
 int cmd_predict(int argc, char** argv) {
-  std::string input, output, model_path, post, prob_dir;
+  std::string input, output, model_path, post, prob_dir, inference;
   int threads = 0;
   Args a("predict", "lesionbench-baseline predict --input DIR --output DIR [--model FILE] [--threads N]",
          "Segments every <Case>_0000.nii.gz of DIR and writes <Case>.nii.gz (uint8 0/1, the input's geometry).");
@@ -52,12 +53,23 @@ int cmd_predict(int argc, char** argv) {
       .option("--threads", "N", "worker threads (default 0: all cores)", &threads)
       .option("--postprocess", "JSON", "override post-processing settings of the model, e.g. '{\"threshold\":0.4}'", &post)
       .option("--probability", "DIR", "also write each case's probability map (float32, working grid) here", &prob_dir)
+      .option("--inference", "JSON", "CNN models: override the sliding-window settings, e.g. '{\"overlap\":0.25}'\n"
+              "(keys patch, overlap, mirror_x; less overlap is faster)", &inference)
       .epilog("Exit codes: 0 every case written; 1 some cases failed (each named with its problem on stderr,\n"
               "the others are written); 2 nothing could run (no input folder, no cases, bad model or options).");
   if (!a.parse(argc, argv)) return 0;
   const auto gc = limit_threads(threads);
   bl::Model m = model_path.empty() ? default_model() : bl::Model::load(model_path);
   m.post = patched(m.post, post, "--postprocess");
+  if (!inference.empty()) {
+    if (!m.cnn) throw UsageError("--inference applies to CNN models only; this model's method is " + m.method);
+    auto c = std::make_shared<bl::cnn::CnnModel>(*m.cnn);
+    c->infer = patched(c->infer, inference, "--inference");
+    const int64_t factor = int64_t{1} << (c->net.config().channels.size() - 1);
+    for (int64_t p : c->infer.patch)
+      if (p % factor) throw UsageError("--inference: window dims must be divisible by " + std::to_string(factor));
+    m.cnn = std::move(c);
+  }
   const auto s = bl::predict_folder(input, output, m, std::cerr, prob_dir);
   std::cerr << "predicted " << s.written << " of " << s.cases << " cases into " << output;
   if (s.failed) std::cerr << "; " << s.failed << " failed:";

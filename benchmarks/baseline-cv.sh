@@ -7,8 +7,12 @@
 # the fixed HU-window model is run the same way.
 #
 #   benchmarks/baseline-cv.sh [--out DIR] [--folds K] [--data DIR] [--extra IMAGES LABELS]
-#                             [--method trained|threshold] [--predict-post JSON] [-- TRAIN_OR_THRESHOLD_OPTIONS...]
+#                             [--method trained|threshold] [--predict-post JSON] [--resume]
+#                             [-- TRAIN_OR_THRESHOLD_OPTIONS...]
 # Prints the mean case DSC and NSD; the scores are in DIR/scores.json. Runs under nice.
+# --resume keeps DIR: folds already predicted are skipped, the programs copied at the start are reused, and a
+# CNN fold (train options with --method cnn, which checkpoint every 200 steps) continues from its checkpoint,
+# so a run of hours survives interruptions. Run it again with the same options until it finishes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/baseline-cv
@@ -17,6 +21,7 @@ data=""
 method=trained
 extra=()
 post=()
+resume=0
 while (($#)); do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -25,6 +30,7 @@ while (($#)); do
     --extra) extra+=(--images "$(realpath "$2")" --labels "$(realpath "$3")"); shift 3 ;;
     --method) method=$2; shift 2 ;;
     --predict-post) post=(--postprocess "$2"); shift 2 ;;
+    --resume) resume=1; shift ;;
     --) shift; break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -39,16 +45,23 @@ lb=build/cli/lesionbench
 [ -d "$data/images" ] || { echo "no data at $data" >&2; exit 2; }
 data=$(realpath "$data")
 
-rm -rf "$out"
+((resume)) || rm -rf "$out"
 mkdir -p "$out/pred" "$out/bin"
-# A copy of the programs, so a rebuild during the run cannot mix versions.
-cp "$bin" "$lb" "$out/bin/"
+# A copy of the programs, so a rebuild during the run cannot mix versions (nor a resumed run).
+[ -x "$out/bin/lesionbench-baseline" ] && [ -x "$out/bin/lesionbench" ] || cp "$bin" "$lb" "$out/bin/"
 bin=$out/bin/lesionbench-baseline
 lb=$out/bin/lesionbench
 mapfile -t cases < <(cd "$data/images" && ls *_0000.nii.gz | sed 's/_0000.nii.gz$//' | sort)
 start=$(date +%s)
+cnn=0
+for a in "$@"; do [ "$a" = cnn ] && cnn=1; done
 for ((f = 0; f < folds; f++)); do
   d=$out/fold$f
+  if [ -f "$d/done" ]; then
+    echo "fold $((f + 1))/$folds already done" >&2
+    continue
+  fi
+  rm -rf "$d/train" "$d/test"
   mkdir -p "$d/train/images" "$d/train/labels" "$d/test/images" "$d/test/labels"
   for i in "${!cases[@]}"; do
     c=${cases[$i]}
@@ -60,11 +73,17 @@ for ((f = 0; f < folds; f++)); do
   if [ "$method" = threshold ]; then
     nice "$bin" threshold-model --model "$d/model.json" "$@" 2>"$d/train.log"
   else
+    ckpt=()
+    if ((cnn)); then
+      ckpt=(--checkpoint "$d/checkpoint.json")
+      [ -f "$d/checkpoint.json" ] && ckpt+=(--resume-from "$d/checkpoint.json")
+    fi
     nice "$bin" train --images "$d/train/images" --labels "$d/train/labels" "${extra[@]}" --holdout 0 \
-      --model "$d/model.json" "$@" >"$d/train.log" 2>&1 || { tail "$d/train.log"; exit 1; }
+      --model "$d/model.json" "${ckpt[@]}" "$@" >>"$d/train.log" 2>&1 || { tail "$d/train.log"; exit 1; }
   fi
   nice "$bin" predict --input "$d/test/images" --output "$out/pred" --model "$d/model.json" "${post[@]}" \
     2>"$d/predict.log" || { cat "$d/predict.log"; exit 1; }
+  touch "$d/done"
   echo "fold $((f + 1))/$folds done ($(($(date +%s) - start)) s)" >&2
 done
 "$lb" score --gt "$data/labels" --pred "$out/pred" --json "$out/scores.json" --quiet >"$out/score.txt"

@@ -347,7 +347,7 @@ TEST_CASE("cnn: the model's JSON round trip keeps every weight, and damaged file
   CHECK_THROWS_WITH(UNet::from_json(levels), Catch::Contains("weights"));
 }
 
-TEST_CASE("cnn: training patches: an identity draw is the crop itself; rotation and zoom land where the geometry says") {
+TEST_CASE("cnn: training patches: an identity draw is the crop itself, and rotation and zoom land where the geometry says") {
   NetConfig cfg;
   cfg.channels = {2, 2};
   const UNet net(cfg, 1);

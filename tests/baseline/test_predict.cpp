@@ -305,6 +305,42 @@ TEST_CASE("train --method cnn writes a valid model that predict runs, with the s
     CHECK(read_u8(e.path().string()) == read_u8((dir.path() / "pred2" / e.path().filename()).string()));
   }
 
+  // --inference overrides the stored sliding-window settings exactly as editing the model file would.
+  {
+    nlohmann::json edited = nlohmann::json::parse(std::ifstream(dir / "cnn.json"));
+    edited["cnn"]["inference"]["overlap"] = 0.0;
+    edited["cnn"]["inference"]["mirror_x"] = true;
+    std::ofstream(dir / "edited.json") << edited.dump();
+    const auto by_file = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pfile") +
+                                      " --model " + shell_quote(dir / "edited.json") + " --probability " +
+                                      shell_quote(dir / "prob_file"));
+    const auto by_flag = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pflag") +
+                                      " --model " + shell_quote(dir / "cnn.json") + " --probability " +
+                                      shell_quote(dir / "prob_flag") + " --inference '{\"overlap\":0,\"mirror_x\":true}'");
+    const auto as_stored = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pstored") +
+                                        " --model " + shell_quote(dir / "cnn.json") + " --probability " +
+                                        shell_quote(dir / "prob_stored"));
+    INFO(by_file.err << by_flag.err << as_stored.err);
+    REQUIRE(by_file.exit_code == 0);
+    REQUIRE(by_flag.exit_code == 0);
+    REQUIRE(as_stored.exit_code == 0);
+    int differs_from_stored = 0;
+    for (const auto& e : fs::directory_iterator(dir.path() / "prob_file")) {
+      const std::string name = e.path().filename().string();
+      CHECK(lb::test::read_text(e.path()) == lb::test::read_text(dir.path() / "prob_flag" / name));
+      differs_from_stored += lb::test::read_text(e.path()) != lb::test::read_text(dir.path() / "prob_stored" / name);
+    }
+    CHECK(differs_from_stored > 0);  // the settings took effect: the mirror changes every map
+    const auto bad_overlap = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "px") +
+                                          " --model " + shell_quote(dir / "cnn.json") + " --inference '{\"overlap\":1.5}'");
+    CHECK(bad_overlap.exit_code == 2);
+    CHECK(bad_overlap.err.find("overlap") != std::string::npos);
+    const auto not_cnn = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "py") +
+                                      " --inference '{\"overlap\":0.25}'");  // the shipped model: gbdt
+    CHECK(not_cnn.exit_code == 2);
+    CHECK(not_cnn.err.find("CNN models only") != std::string::npos);
+  }
+
   // Valid against the model schema (when Python's jsonschema is there), and damaged weights are refused.
   if (lb::test::run_command("/usr/bin/python3 -c 'import jsonschema'").exit_code == 0) {
     const auto v = lb::test::run_command("/usr/bin/python3 -c \"import json,sys,jsonschema; "
