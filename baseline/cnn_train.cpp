@@ -100,30 +100,46 @@ VolumeF predict_probability(const UNet& net, const VolumeF& hu, const InferSetti
   }
   VolumeF acc(hu.grid, 0.0f), wsum(hu.grid, 0.0f);
   const float air = net.normalise(-1024.0f);
-  // Windows one after the other (each is parallel inside): the sums always run in the same order.
+  std::vector<std::array<int64_t, 3>> origins;
   for (int64_t z0 : starts[2])
     for (int64_t y0 : starts[1])
-      for (int64_t x0 : starts[0]) {
-        Tensor x(1, p, air);
-        const std::array<int64_t, 3> n{std::min(p[0], d[0] - x0), std::min(p[1], d[1] - y0), std::min(p[2], d[2] - z0)};
-        for (int64_t k = 0; k < n[2]; ++k)
-          for (int64_t j = 0; j < n[1]; ++j)
-            for (int64_t i = 0; i < n[0]; ++i) x.at(0, i, j, k) = net.normalise(hu.at(x0 + i, y0 + j, z0 + k));
-        Tensor logit = net.infer(x);
-        for (float& v : logit.v) v = sigmoid(v);
-        if (s.mirror_x) {
-          const Tensor m = mirrored_x(net.infer(mirrored_x(x)));
-          for (size_t t = 0; t < logit.v.size(); ++t) logit.v[t] = 0.5f * (logit.v[t] + sigmoid(m.v[t]));
-        }
-        tbb::parallel_for(int64_t{0}, n[2], [&](int64_t k) {
-          for (int64_t j = 0; j < n[1]; ++j)
-            for (int64_t i = 0; i < n[0]; ++i) {
-              const float w = prof[0][static_cast<size_t>(i)] * prof[1][static_cast<size_t>(j)] * prof[2][static_cast<size_t>(k)];
-              acc.at(x0 + i, y0 + j, z0 + k) += w * logit.at(0, i, j, k);
-              wsum.at(x0 + i, y0 + j, z0 + k) += w;
-            }
-        });
+      for (int64_t x0 : starts[0]) origins.push_back({x0, y0, z0});
+  // Windows in groups of a fixed size, the windows of a group side by side (small levels of the network use
+  // few cores alone); each window's map is the same whoever computes it, and the maps are added in window
+  // order, so the result does not depend on the thread count.
+  constexpr size_t kGroup = 4;
+  std::vector<Tensor> prob(kGroup);
+  for (size_t g0 = 0; g0 < origins.size(); g0 += kGroup) {
+    const size_t g1 = std::min(origins.size(), g0 + kGroup);
+    tbb::parallel_for(g0, g1, [&](size_t w) {
+      const auto& o = origins[w];
+      Tensor x(1, p, air);
+      const std::array<int64_t, 3> n{std::min(p[0], d[0] - o[0]), std::min(p[1], d[1] - o[1]), std::min(p[2], d[2] - o[2])};
+      for (int64_t k = 0; k < n[2]; ++k)
+        for (int64_t j = 0; j < n[1]; ++j)
+          for (int64_t i = 0; i < n[0]; ++i) x.at(0, i, j, k) = net.normalise(hu.at(o[0] + i, o[1] + j, o[2] + k));
+      Tensor logit = net.infer(x);
+      for (float& v : logit.v) v = sigmoid(v);
+      if (s.mirror_x) {
+        const Tensor m = mirrored_x(net.infer(mirrored_x(x)));
+        for (size_t t = 0; t < logit.v.size(); ++t) logit.v[t] = 0.5f * (logit.v[t] + sigmoid(m.v[t]));
       }
+      prob[w - g0] = std::move(logit);
+    });
+    for (size_t w = g0; w < g1; ++w) {
+      const auto& o = origins[w];
+      const Tensor& pr = prob[w - g0];
+      const std::array<int64_t, 3> n{std::min(p[0], d[0] - o[0]), std::min(p[1], d[1] - o[1]), std::min(p[2], d[2] - o[2])};
+      tbb::parallel_for(int64_t{0}, n[2], [&](int64_t k) {
+        for (int64_t j = 0; j < n[1]; ++j)
+          for (int64_t i = 0; i < n[0]; ++i) {
+            const float gw = prof[0][static_cast<size_t>(i)] * prof[1][static_cast<size_t>(j)] * prof[2][static_cast<size_t>(k)];
+            acc.at(o[0] + i, o[1] + j, o[2] + k) += gw * pr.at(0, i, j, k);
+            wsum.at(o[0] + i, o[1] + j, o[2] + k) += gw;
+          }
+      });
+    }
+  }
   for (size_t t = 0; t < acc.v.size(); ++t) acc.v[t] = wsum.v[t] > 0 ? acc.v[t] / wsum.v[t] : 0.0f;
   return acc;
 }

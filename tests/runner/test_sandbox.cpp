@@ -472,16 +472,22 @@ TEST_CASE("manifest: sandbox, sandbox_ro and sandbox_rw for commands, refused fo
 
 TEST_CASE("run --sandbox none: a command that stops lesionbench and is continued later is a timeout", "[sandbox][cli]") {
   // The attack the sandbox prevents, unconfined: the command SIGSTOPs lesionbench (its pid is the shell's
-  // that execs it), writes its prediction at once and exits; lesionbench is continued 2.5 s later. Its
-  // timer never fired, but the measured wall time is above the 1 s limit.
+  // that execs it), writes its prediction and exits; lesionbench is continued 2.5 s later. Its timer never
+  // fired, but the measured wall time is above the 1 s limit.
+  // The command waits 0.5 s after its SIGSTOP (still well inside the limit): a stop reaches every thread of
+  // a process only once the thread the kernel chose for it runs, and on a loaded machine a contestant
+  // that exits at once can be reaped, in time, before that. And CONT is sent again every 0.5 s for a
+  // while, in case a slow start (a sanitizer build under load) made the first one come before the STOP.
   lb::test::TempDir tmp("sbstop");
   const fs::path cases = tmp.path() / "cases", team = tmp.path() / "team";
   write_case(cases, "a");
-  const std::string inner = "kill -STOP $$; exec " + contestant_command("predict");
+  const std::string inner = "kill -STOP $$; sleep 0.5; exec " + contestant_command("predict");
   const std::string lb = "exec " + shell_quote(LB_CLI) + " run --cases " + shell_quote(cases.string()) + " --out " +
                          shell_quote(team.string()) + " --gpu none --timeout-s 1 --sandbox none --command \"" + inner + "\"";
-  const auto r = lb::test::run_command("( sh -c " + shell_quote(lb) +
-                                       " & p=$!; sleep 2.5; kill -CONT $p; wait $p; echo rc=$? )");
+  const auto r = lb::test::run_command(
+      "( sh -c " + shell_quote(lb) +
+      " & p=$!; ( sleep 2.5; for i in 1 2 3 4 5 6 7 8 9 10; do kill -CONT $p; sleep 0.5; done ) >/dev/null 2>&1 & "
+      "wait $p; echo rc=$? )");
   INFO(r.out << r.err);
   CHECK_THAT(r.out, Catch::Contains("rc=0"));
   std::vector<std::string> warnings;
