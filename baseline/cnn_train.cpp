@@ -100,6 +100,10 @@ VolumeF predict_probability(const UNet& net, const VolumeF& hu, const InferSetti
   }
   VolumeF acc(hu.grid, 0.0f), wsum(hu.grid, 0.0f);
   const float air = net.normalise(-1024.0f);
+  // The part of the window at o inside the volume.
+  auto extent = [&](const std::array<int64_t, 3>& o) -> std::array<int64_t, 3> {
+    return {std::min(p[0], d[0] - o[0]), std::min(p[1], d[1] - o[1]), std::min(p[2], d[2] - o[2])};
+  };
   std::vector<std::array<int64_t, 3>> origins;
   for (int64_t z0 : starts[2])
     for (int64_t y0 : starts[1])
@@ -114,7 +118,7 @@ VolumeF predict_probability(const UNet& net, const VolumeF& hu, const InferSetti
     tbb::parallel_for(g0, g1, [&](size_t w) {
       const auto& o = origins[w];
       Tensor x(1, p, air);
-      const std::array<int64_t, 3> n{std::min(p[0], d[0] - o[0]), std::min(p[1], d[1] - o[1]), std::min(p[2], d[2] - o[2])};
+      const auto n = extent(o);
       for (int64_t k = 0; k < n[2]; ++k)
         for (int64_t j = 0; j < n[1]; ++j)
           for (int64_t i = 0; i < n[0]; ++i) x.at(0, i, j, k) = net.normalise(hu.at(o[0] + i, o[1] + j, o[2] + k));
@@ -129,7 +133,7 @@ VolumeF predict_probability(const UNet& net, const VolumeF& hu, const InferSetti
     for (size_t w = g0; w < g1; ++w) {
       const auto& o = origins[w];
       const Tensor& pr = prob[w - g0];
-      const std::array<int64_t, 3> n{std::min(p[0], d[0] - o[0]), std::min(p[1], d[1] - o[1]), std::min(p[2], d[2] - o[2])};
+      const auto n = extent(o);
       tbb::parallel_for(int64_t{0}, n[2], [&](int64_t k) {
         for (int64_t j = 0; j < n[1]; ++j)
           for (int64_t i = 0; i < n[0]; ++i) {

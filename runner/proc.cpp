@@ -373,11 +373,12 @@ int kill_tree(const std::vector<pid_t>& roots, pid_t adopter, pid_t pgid, const 
   return killed;
 }
 
-namespace {
 double cpu_seconds(const rusage& ru) {
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
+
+namespace {
 
 // One lock for claims, sweeps and the CPU time of children reaped by a sweep, so that "already reaped by
 // someone else" and "its time is in the ledger" are decided together.

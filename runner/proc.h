@@ -3,6 +3,7 @@
 // memory, the parent links that define a contestant's process tree, system-wide CPU and memory, and the
 // kernel's OOM-kill counter of our cgroup. Everything here reads into buffers owned by the caller or
 // allocated once, so a sampling tick does not allocate.
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -114,6 +115,9 @@ void release_child(pid_t pid);
 // included; nullopt if it is not our child or still runs. If another thread's reap_exited_children() reaped
 // it first, the time it recorded is returned instead, so the time stays with the launch the child belongs to.
 std::optional<double> reap_adopted(pid_t pid, std::chrono::milliseconds wait);
+
+// User + system CPU seconds of a rusage.
+double cpu_seconds(const rusage& ru);
 
 // Makes this process the subreaper of its descendants, so orphans of a contestant are re-parented to us
 // (and stay in reach) instead of init. Idempotent.

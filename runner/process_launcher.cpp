@@ -99,9 +99,7 @@ class ProcessLaunched : public Launched {
     const int st = spawned_.wait_status();
     e.exit_code = shell_exit_code(st);
     if (WIFSIGNALED(st)) e.signal = WTERMSIG(st);
-    const rusage& ru = spawned_.usage();
-    e.cpu_time_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                   static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6 + adopted_cpu_s;
+    e.cpu_time_s = proc::cpu_seconds(spawned_.usage()) + adopted_cpu_s;
     // SIGKILL while the kernel counted an OOM kill in our cgroup: the OOM killer, not a person.
     const int64_t oom_after = proc::oom_kill_count();
     const bool killed_hard = (e.signal && *e.signal == SIGKILL) || e.exit_code == 128 + SIGKILL;
