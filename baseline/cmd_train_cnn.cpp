@@ -22,7 +22,7 @@ int cmd_train_cnn(int argc, char** argv) {
   double lr = t.lr, lesion_fraction = t.lesion_fraction, overlap = t.infer.overlap, holdout = s.holdout,
          rotation_deg = t.rotation_deg, augment_share = t.rotation_share;
   std::string zoom;
-  bool mirror = false, no_flips = false;
+  bool mirror = false, no_mirror = false, no_flips = false;
   Args a("train --method cnn",
          "lesionbench-baseline train --method cnn --images DIR --labels DIR [--images DIR --labels DIR ...] --model OUT",
          "Trains the 3-D U-Net on <Case>_0000.nii.gz images and <Case>.nii.gz masks, on the working grid (block means\n"
@@ -46,7 +46,8 @@ int cmd_train_cnn(int argc, char** argv) {
       .option("--zoom", "MIN,MAX", "range of patch zoom factors, > 1 shows less (default 0.85,1.25; 1,1: none)", &zoom)
       .option("--augment-share", "F", "share of patches rotated, and independently of patches zoomed (default 0.2)", &augment_share)
       .option("--overlap", "F", "overlap of the inference windows (default 0.5)", &overlap)
-      .flag("--mirror", "average every window's prediction with its left-right mirror (twice the time)", &mirror)
+      .flag("--mirror", "average every window's prediction with its left-right mirror (the default)", &mirror)
+      .flag("--no-mirror", "one pass per window: half the prediction time", &no_mirror)
       .option("--holdout", "F", "fraction of cases held out: the progress DSC and the final score (default 0.2; 0: none)", &holdout)
       .option("--validate-every", "N", "iterations between held-out DSC checks (default 200; 0: at the end only)", &validate_every)
       .option("--progress-every", "N", "iterations between progress lines (default 20)", &progress_every)
@@ -55,7 +56,8 @@ int cmd_train_cnn(int argc, char** argv) {
       .option("--resume-from", "FILE", "continue the run saved in this checkpoint (same data and settings)", &resume)
       .option("--seed", "S", "seed of the weights and every draw (default 1)", &seed)
       .option("--working-spacing", "X,Y,Z", "target spacing in mm of the working grid (default 2,2,3)", &spacing)
-      .option("--postprocess", "JSON", "post-processing settings stored in the model (JSON merge patch)", &post_patch)
+      .option("--postprocess", "JSON", "post-processing settings stored in the model (JSON merge patch; the recipe's:\n"
+              "                            threshold and seed_threshold 0.7, keep_relative_mass 1: the largest component)", &post_patch)
       .option("--threads", "N", "worker threads (default 0: all cores; the result does not depend on it)", &threads)
       .epilog("Example (4000 iterations of batch 2 take hours on 2 cores; see docs/baseline.md):\n"
               "  lesionbench-baseline train --method cnn --images ../shared/data/sts-ct/images \\\n"
@@ -119,7 +121,8 @@ int cmd_train_cnn(int argc, char** argv) {
   t.rotation_deg = rotation_deg;
   t.rotation_share = t.zoom_share = augment_share;
   t.infer.overlap = overlap;
-  t.infer.mirror_x = mirror;
+  if (mirror && no_mirror) throw UsageError("--mirror and --no-mirror contradict each other");
+  t.infer.mirror_x = !no_mirror;
   t.seed = static_cast<uint64_t>(seed);
   t.checkpoint_every = checkpoint_every;
   t.checkpoint_path = checkpoint;

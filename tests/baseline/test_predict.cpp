@@ -280,6 +280,16 @@ TEST_CASE("train --method cnn writes a valid model that predict runs, with the s
   REQUIRE(m.cnn);
   CHECK(m.cnn->net.config().channels == std::vector<int>{4, 8});
   CHECK(m.provenance.at("method") == "cnn");
+  // The recipe fixed on the hyper-parameter split (docs/baseline.md): mirror averaging, 50% overlap, the
+  // border at 0.7 and the largest component only.
+  CHECK(m.cnn->infer.mirror_x);
+  CHECK(m.cnn->infer.overlap == 0.5);
+  CHECK(m.post.threshold == 0.7f);
+  CHECK(m.post.seed_threshold == 0.7f);
+  CHECK(m.post.keep_relative_mass == 1.0);
+  const auto both = baseline_cli(common + " --model " + shell_quote(dir / "x.json") + " --mirror --no-mirror");
+  CHECK(both.exit_code == 2);
+  CHECK(both.err.find("--no-mirror") != std::string::npos);
 
   CHECK(cnn::Checkpoint::load(dir / "ckpt.json").iteration == 10);  // the last one before the end
   // The same run on 1 thread, resumed from that checkpoint: the same weights, bit for bit.
@@ -309,14 +319,14 @@ TEST_CASE("train --method cnn writes a valid model that predict runs, with the s
   {
     nlohmann::json edited = nlohmann::json::parse(std::ifstream(dir / "cnn.json"));
     edited["cnn"]["inference"]["overlap"] = 0.0;
-    edited["cnn"]["inference"]["mirror_x"] = true;
+    edited["cnn"]["inference"]["mirror_x"] = false;
     std::ofstream(dir / "edited.json") << edited.dump();
     const auto by_file = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pfile") +
                                       " --model " + shell_quote(dir / "edited.json") + " --probability " +
                                       shell_quote(dir / "prob_file"));
     const auto by_flag = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pflag") +
                                       " --model " + shell_quote(dir / "cnn.json") + " --probability " +
-                                      shell_quote(dir / "prob_flag") + " --inference '{\"overlap\":0,\"mirror_x\":true}'");
+                                      shell_quote(dir / "prob_flag") + " --inference '{\"overlap\":0,\"mirror_x\":false}'");
     const auto as_stored = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pstored") +
                                         " --model " + shell_quote(dir / "cnn.json") + " --probability " +
                                         shell_quote(dir / "prob_stored"));
@@ -330,7 +340,7 @@ TEST_CASE("train --method cnn writes a valid model that predict runs, with the s
       CHECK(lb::test::read_text(e.path()) == lb::test::read_text(dir.path() / "prob_flag" / name));
       differs_from_stored += lb::test::read_text(e.path()) != lb::test::read_text(dir.path() / "prob_stored" / name);
     }
-    CHECK(differs_from_stored > 0);  // the settings took effect: the mirror changes every map
+    CHECK(differs_from_stored > 0);  // the settings took effect: without the mirror every map changes
     const auto bad_overlap = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "px") +
                                           " --model " + shell_quote(dir / "cnn.json") + " --inference '{\"overlap\":1.5}'");
     CHECK(bad_overlap.exit_code == 2);
