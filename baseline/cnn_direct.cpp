@@ -36,6 +36,13 @@ bool g_enabled = cpu_has_avx2_fma();
 constexpr int kTaps = 27;
 constexpr int kCo = 6;   // output channels per forward register block
 constexpr int kCoW = 4;  // output channels per weight-gradient register block
+constexpr int kSparseTaps = 8;  // taps per output of the polyphase form (2 per axis)
+
+// Polyphase form of "upsample by 2 (nearest), then 3x3x3 convolution": along an axis, the fine output 2m + p
+// reads fine voxels 2m + p - 1 .. 2m + p + 1, which are coarse voxels m - 1, m, m (p = 0) or m, m, m + 1
+// (p = 1). kCoarseTap[p][k] is where fine tap k lands, as a coarse tap index 0..2 (offset -1..+1); each
+// parity uses two of them, p and p + 1.
+constexpr int kCoarseTap[2][3] = {{0, 1, 1}, {1, 1, 2}};
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -72,6 +79,89 @@ std::vector<float> pack(int out, int in, Get get) {
         for (int c = 0; c < kCo && b * kCo + c < out; ++c)
           p[((static_cast<size_t>(b) * in + i) * kTaps + t) * kCo + c] = get(b * kCo + c, i, t);
   return p;
+}
+
+// The same for 8-tap kernels: [block of kCo outputs][input][8][kCo].
+template <class Get>
+std::vector<float> pack8(int out, int in, Get get) {
+  const int blocks = (out + kCo - 1) / kCo;
+  std::vector<float> p(static_cast<size_t>(blocks) * in * kSparseTaps * kCo, 0.0f);
+  for (int b = 0; b < blocks; ++b)
+    for (int i = 0; i < in; ++i)
+      for (int t = 0; t < kSparseTaps; ++t)
+        for (int c = 0; c < kCo && b * kCo + c < out; ++c)
+          p[((static_cast<size_t>(b) * in + i) * kSparseTaps + t) * kCo + c] = get(b * kCo + c, i, t);
+  return p;
+}
+
+// The effective weights of every parity: eff[((P * out + o) * in + i) * 8 + t] is the sum of the fine taps of
+// w ([out][in][27]) that land on coarse tap t of parity P, collapsed one axis at a time.
+std::vector<float> effective_weights(const float* w, int in, int out) {
+  std::vector<float> eff(static_cast<size_t>(8 * out * in * kSparseTaps), 0.0f);
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i) {
+      const float* k = w + (static_cast<size_t>(o) * in + i) * kTaps;
+      for (int P = 0; P < 8; ++P) {
+        float* e = eff.data() + ((static_cast<size_t>(P) * out + o) * in + i) * kSparseTaps;
+        const int pz = P >> 2, py = (P >> 1) & 1, px = P & 1;
+        for (int kz = 0; kz < 3; ++kz)
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+              const int t = 4 * (kCoarseTap[pz][kz] - pz) + 2 * (kCoarseTap[py][ky] - py) + (kCoarseTap[px][kx] - px);
+              e[t] += k[(kz * 3 + ky) * 3 + kx];
+            }
+      }
+    }
+  return eff;
+}
+
+// The 8 parity planes of a fine volume (dims 2 c) as coarse volumes: planes[P][ch] = fine[ch] at parity P.
+std::vector<float> deinterleave(const float* fine, int channels, const std::array<int64_t, 3>& c) {
+  const int64_t cs = c[0] * c[1] * c[2], fx = 2 * c[0], fy = 2 * c[1];
+  std::vector<float> planes(static_cast<size_t>(8 * channels * cs));
+  tbb::parallel_for(int64_t{0}, channels * 2 * c[2], [&](int64_t task) {
+    const int64_t ch = task / (2 * c[2]), fz = task % (2 * c[2]);
+    for (int64_t fyy = 0; fyy < fy; ++fyy)
+      for (int64_t fxx = 0; fxx < fx; ++fxx) {
+        const int P = static_cast<int>(4 * (fz & 1) + 2 * (fyy & 1) + (fxx & 1));
+        planes[static_cast<size_t>((P * channels + ch) * cs + ((fz >> 1) * c[1] + (fyy >> 1)) * c[0] + (fxx >> 1))] =
+            fine[(ch * 2 * c[2] + fz) * fy * fx + fyy * fx + fxx];
+      }
+  });
+  return planes;
+}
+
+// The inverse: planes[P][ch] (coarse dims c) back into one fine volume per channel.
+void interleave(const float* planes, int channels, const std::array<int64_t, 3>& c, float* fine) {
+  const int64_t cs = c[0] * c[1] * c[2], fx = 2 * c[0], fy = 2 * c[1];
+  tbb::parallel_for(int64_t{0}, channels * 2 * c[2], [&](int64_t task) {
+    const int64_t ch = task / (2 * c[2]), fz = task % (2 * c[2]);
+    for (int64_t fyy = 0; fyy < fy; ++fyy)
+      for (int64_t fxx = 0; fxx < fx; ++fxx) {
+        const int P = static_cast<int>(4 * (fz & 1) + 2 * (fyy & 1) + (fxx & 1));
+        fine[(ch * 2 * c[2] + fz) * fy * fx + fyy * fx + fxx] =
+            planes[static_cast<size_t>((P * channels + ch) * cs + ((fz >> 1) * c[1] + (fyy >> 1)) * c[0] + (fxx >> 1))];
+      }
+  });
+}
+
+// Slices per weight-gradient chunk, about 4096 voxels each: a function of the shapes only.
+int64_t slices_per_chunk(const std::array<int64_t, 3>& d) {
+  return std::clamp<int64_t>(4096 / std::max<int64_t>(1, d[0] * d[1]), 1, d[2]);
+}
+
+// db += the bias gradient, summed per chunk of slices and then over chunks in order.
+void bias_grad(const float* dy, int out, const std::array<int64_t, 3>& d, float* db) {
+  const int64_t plane = d[0] * d[1], spatial = plane * d[2], cz = slices_per_chunk(d);
+  const int64_t chunks = (d[2] + cz - 1) / cz;
+  for (int co = 0; co < out; ++co)
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const float* g = dy + co * spatial + ch * cz * plane;
+      const int64_t n = (std::min(d[2], (ch + 1) * cz) - ch * cz) * plane;
+      float s = 0;
+      for (int64_t i = 0; i < n; ++i) s += g[i];
+      db[co] += s;
+    }
 }
 
 #if LB_CNN_DIRECT
@@ -139,9 +229,11 @@ LB_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// One chunk's weight gradient for the outputs co0..co0+kCoW (into part, [out][in][27]) over slices z0..z1.
+// One chunk's weight gradient for the outputs co0..co0+kCoW (into part, [out][in][27]) over slices z0..z1, for
+// the taps kz0..kz1-1 x ky0..ky1-1 x all kx (the polyphase form needs only 2 x 2 of them).
 LB_AVX2 void weight_grad_block(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* dy, int out,
-                               int co0, int64_t z0, int64_t z1, const float* zeros, float* part) {
+                               int co0, int64_t z0, int64_t z1, const float* zeros, float* part, int kz0 = 0,
+                               int kz1 = 3, int ky0 = 0, int ky1 = 3) {
   const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
   const float* dyc[kCoW];
   for (int c = 0; c < kCoW; ++c) dyc[c] = co0 + c < out ? dy + (co0 + c) * spatial : zeros;
@@ -149,8 +241,8 @@ LB_AVX2 void weight_grad_block(const Padded& xp, int in, const std::array<int64_
   const __m256 tail = lane_mask(nx - full);
   const int64_t slice = xp.py * xp.px;
   for (int ci = 0; ci < in; ++ci)
-    for (int kz = 0; kz < 3; ++kz)
-      for (int ky = 0; ky < 3; ++ky) {
+    for (int kz = kz0; kz < kz1; ++kz)
+      for (int ky = ky0; ky < ky1; ++ky) {
         __m256 acc[kCoW][3];
         for (auto& a : acc) a[0] = a[1] = a[2] = _mm256_setzero_ps();
         for (int64_t z = z0; z < z1; ++z)
@@ -174,6 +266,49 @@ LB_AVX2 void weight_grad_block(const Padded& xp, int in, const std::array<int64_
           for (int kx = 0; kx < 3; ++kx)
             part[(static_cast<size_t>(co0 + c) * in + ci) * kTaps + (kz * 3 + ky) * 3 + kx] = hsum(acc[c][kx]);
       }
+}
+
+// Rows r0..r1 of every output channel of a convolution with 8 taps per input channel, at padded offsets
+// offs[ci][t] from the row (the polyphase form: each input channel has its own taps). wp: [block][in][8][kCo].
+LB_AVX2 void sparse_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* wp,
+                         const int64_t* offs, const float* bias, int out, float* y, int64_t r0, int64_t r1) {
+  const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
+  const int blocks = (out + kCo - 1) / kCo;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t z = r / ny, yy = r % ny;
+    for (int b = 0; b < blocks; ++b) {
+      const float* wb = wp + static_cast<size_t>(b) * in * kSparseTaps * kCo;
+      for (int64_t x0 = 0; x0 < nx; x0 += 16) {
+        __m256 acc[kCo][2];
+#pragma GCC unroll 6
+        for (int c = 0; c < kCo; ++c) {
+          const int co = b * kCo + c;
+          acc[c][0] = acc[c][1] = _mm256_set1_ps(bias && co < out ? bias[co] : 0.0f);
+        }
+        for (int ci = 0; ci < in; ++ci) {
+          const float* base = xp.row(ci, yy, z) + x0;
+          const float* wt = wb + static_cast<size_t>(ci) * kSparseTaps * kCo;
+          const int64_t* o = offs + static_cast<size_t>(ci) * kSparseTaps;
+#pragma GCC unroll 8
+          for (int t = 0; t < kSparseTaps; ++t, wt += kCo) {
+            const __m256 a = _mm256_loadu_ps(base + o[t]), c8 = _mm256_loadu_ps(base + o[t] + 8);
+#pragma GCC unroll 6
+            for (int c = 0; c < kCo; ++c) {
+              const __m256 w = _mm256_broadcast_ss(wt + c);
+              acc[c][0] = _mm256_fmadd_ps(w, a, acc[c][0]);
+              acc[c][1] = _mm256_fmadd_ps(w, c8, acc[c][1]);
+            }
+          }
+        }
+        const int64_t valid = nx - x0;
+        for (int c = 0; c < kCo && b * kCo + c < out; ++c) {
+          float* dst = y + (b * kCo + c) * spatial + r * nx + x0;
+          store_part(dst, acc[c][0], valid);
+          store_part(dst + 8, acc[c][1], valid - 8);
+        }
+      }
+    }
+  }
 }
 #endif
 
@@ -214,9 +349,7 @@ void weight_grad(const float* x, int in, const std::array<int64_t, 3>& d, const 
                  float* db) {
 #if LB_CNN_DIRECT
   const Padded xp(x, in, d);
-  const int64_t plane = d[0] * d[1], spatial = plane * d[2];
-  // Chunks of whole slices, about 4096 voxels each: a function of the shapes only.
-  const int64_t cz = std::clamp<int64_t>(4096 / std::max<int64_t>(1, plane), 1, d[2]);
+  const int64_t spatial = d[0] * d[1] * d[2], cz = slices_per_chunk(d);
   const int64_t chunks = (d[2] + cz - 1) / cz;
   const int co_blocks = (out + kCoW - 1) / kCoW;
   const size_t wsize = static_cast<size_t>(out) * in * kTaps;
@@ -233,17 +366,124 @@ void weight_grad(const float* x, int in, const std::array<int64_t, 3>& d, const 
     const float* p = parts.data() + static_cast<size_t>(ch) * wsize;
     for (size_t t = 0; t < wsize; ++t) dw[t] += p[t];
   }
-  // The bias gradient in the same chunks, summed in the same order.
-  for (int co = 0; co < out; ++co)
-    for (int64_t ch = 0; ch < chunks; ++ch) {
-      const float* g = dy + co * spatial + ch * cz * plane;
-      const int64_t n = (std::min(d[2], (ch + 1) * cz) - ch * cz) * plane;
-      float s = 0;
-      for (int64_t i = 0; i < n; ++i) s += g[i];
-      db[co] += s;
-    }
+  bias_grad(dy, out, d, db);
 #else
   (void)x, (void)in, (void)d, (void)dy, (void)out, (void)dw, (void)db;
+#endif
+}
+
+namespace {
+
+#if LB_CNN_DIRECT
+// Padded offsets of the 8 taps of every input channel: channel ch reads coarse tap index tap(ch, t) (0..2 per axis).
+template <class Tap>
+std::vector<int64_t> tap_offsets(const Padded& xp, int channels, Tap tap) {
+  std::vector<int64_t> offs(static_cast<size_t>(channels) * kSparseTaps);
+  for (int ch = 0; ch < channels; ++ch)
+    for (int t = 0; t < kSparseTaps; ++t) {
+      const std::array<int, 3> e = tap(ch, t);
+      offs[static_cast<size_t>(ch) * kSparseTaps + static_cast<size_t>(t)] = (e[0] * xp.py + e[1]) * xp.px + e[2];
+    }
+  return offs;
+}
+
+// Parity P = 4 pz + 2 py + px of a fine voxel; its 8 coarse taps t = 4 tz + 2 ty + tx are at coarse tap
+// indices (pz + tz, py + ty, px + tx).
+std::array<int, 3> coarse_tap(int P, int t) {
+  return {(P >> 2) + (t >> 2), ((P >> 1) & 1) + ((t >> 1) & 1), (P & 1) + (t & 1)};
+}
+#endif
+
+}  // namespace
+
+void forward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const float* w, const float* bias, int out,
+                 float* y) {
+#if LB_CNN_DIRECT
+  const Padded xp(x, in, c);
+  const int64_t cs = c[0] * c[1] * c[2], rows = c[1] * c[2];
+  const auto eff = effective_weights(w, in, out);
+  std::vector<std::vector<float>> wp(8);
+  std::vector<std::vector<int64_t>> offs(8);
+  for (int P = 0; P < 8; ++P) {
+    wp[static_cast<size_t>(P)] = pack8(out, in, [&](int o, int i, int t) {
+      return eff[((static_cast<size_t>(P) * out + o) * in + i) * kSparseTaps + static_cast<size_t>(t)];
+    });
+    offs[static_cast<size_t>(P)] = tap_offsets(xp, in, [&](int, int t) { return coarse_tap(P, t); });
+  }
+  std::vector<float> planes(static_cast<size_t>(8 * out * cs));
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, 8 * rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t task = r.begin(); task < r.end(); ++task) {
+      const auto P = static_cast<size_t>(task / rows);
+      const int64_t row = task % rows;
+      sparse_rows(xp, in, c, wp[P].data(), offs[P].data(), bias, out, planes.data() + P * static_cast<size_t>(out * cs),
+                  row, row + 1);
+    }
+  });
+  interleave(planes.data(), out, c, y);
+#else
+  (void)x, (void)in, (void)c, (void)w, (void)bias, (void)out, (void)y;
+#endif
+}
+
+void backward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const float* dy, int out, const float* w,
+                  float* dx, float* dw, float* db) {
+#if LB_CNN_DIRECT
+  const int64_t cs = c[0] * c[1] * c[2], rows = c[1] * c[2];
+  const auto planes = deinterleave(dy, out, c);
+  const auto eff = effective_weights(w, in, out);
+  {
+    // dx: the adjoint reads channel (P, o) of the planes at coarse tap index 2 - e for every forward tap e.
+    const Padded dp(planes.data(), 8 * out, c);
+    const auto wp = pack8(in, 8 * out, [&](int i, int ch, int t) {
+      return eff[(static_cast<size_t>(ch) * in + i) * kSparseTaps + static_cast<size_t>(t)];
+    });
+    const auto offs = tap_offsets(dp, 8 * out, [&](int ch, int t) {
+      const auto e = coarse_tap(ch / out, t);
+      return std::array<int, 3>{2 - e[0], 2 - e[1], 2 - e[2]};
+    });
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
+      sparse_rows(dp, 8 * out, c, wp.data(), offs.data(), nullptr, in, dx, r.begin(), r.end());
+    });
+  }
+  // dw: each parity's gradient of its effective weights (only its 2 x 2 (kz, ky) taps are computed), then
+  // back onto the fine taps that were summed into them.
+  const Padded xp(x, in, c);
+  const int64_t cz = slices_per_chunk(c), chunks = (c[2] + cz - 1) / cz;
+  const int co_blocks = (out + kCoW - 1) / kCoW;
+  const size_t wsize = static_cast<size_t>(out) * in * kTaps;
+  std::vector<float> parts(static_cast<size_t>(8 * chunks) * wsize, 0.0f);
+  const std::vector<float> zeros(out % kCoW ? static_cast<size_t>(cs) : 0, 0.0f);
+  tbb::parallel_for(int64_t{0}, 8 * chunks * co_blocks, [&](int64_t task) {
+    const int P = static_cast<int>(task / (chunks * co_blocks));
+    const int64_t ch = task / co_blocks % chunks;
+    const int co0 = static_cast<int>(task % co_blocks) * kCoW;
+    const int pz = P >> 2, py = (P >> 1) & 1;
+    weight_grad_block(xp, in, c, planes.data() + static_cast<size_t>(P) * static_cast<size_t>(out * cs), out, co0,
+                      ch * cz, std::min(c[2], (ch + 1) * cz), zeros.data(),
+                      parts.data() + static_cast<size_t>(P * chunks + ch) * wsize, pz, pz + 2, py, py + 2);
+  });
+  for (int P = 0; P < 8; ++P) {
+    float* sum = parts.data() + static_cast<size_t>(P * chunks) * wsize;  // chunk 0 of P collects the rest
+    for (int64_t ch = 1; ch < chunks; ++ch) {
+      const float* p = parts.data() + static_cast<size_t>(P * chunks + ch) * wsize;
+      for (size_t t = 0; t < wsize; ++t) sum[t] += p[t];
+    }
+  }
+  for (size_t oi = 0; oi < static_cast<size_t>(out) * in; ++oi)
+    for (int kz = 0; kz < 3; ++kz)
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) {
+          float g = 0;
+          for (int P = 0; P < 8; ++P) {
+            const int pz = P >> 2, py = (P >> 1) & 1, px = P & 1;
+            g += parts[static_cast<size_t>(P * chunks) * wsize + oi * kTaps +
+                       static_cast<size_t>((kCoarseTap[pz][kz] * 3 + kCoarseTap[py][ky]) * 3 + kCoarseTap[px][kx])];
+          }
+          dw[oi * kTaps + static_cast<size_t>((kz * 3 + ky) * 3 + kx)] += g;
+        }
+  bias_grad(dy, out, {2 * c[0], 2 * c[1], 2 * c[2]}, db);
+#else
+  (void)x, (void)in, (void)c, (void)dy, (void)out, (void)w, (void)dx, (void)dw, (void)db;
 #endif
 }
 

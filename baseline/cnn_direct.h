@@ -26,4 +26,13 @@ void input_grad(const float* dy, int out, const std::array<int64_t, 3>& dims, co
 void weight_grad(const float* x, int in, const std::array<int64_t, 3>& dims, const float* dy, int out, float* dw,
                  float* db);
 
+// The same convolution applied to x upsampled by 2 (nearest) on every axis, without forming the upsampled
+// volume (the polyphase form: each fine output is 8 taps of the coarse input with summed weights, not 27).
+// x: `in` channels of the coarse dims c; y: `out` channels of dims 2 c.
+void forward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const float* w, const float* bias, int out,
+                 float* y);
+// Its backward for the output gradient dy (dims 2 c): dx (coarse, a fresh result) and dw, db (added to).
+void backward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const float* dy, int out, const float* w,
+                  float* dx, float* dw, float* db);
+
 }  // namespace lb::baseline::cnn::direct

@@ -266,6 +266,30 @@ Tensor Conv3d::backward(const Tensor& x, const Tensor& dy) {
   return dx;
 }
 
+namespace {
+bool is_polyphase(const Conv3d& c, const std::array<int64_t, 3>& coarse, const std::array<int64_t, 3>& fine) {
+  return is_direct(c) && fine[0] == 2 * coarse[0] && fine[1] == 2 * coarse[1] && fine[2] == 2 * coarse[2];
+}
+}  // namespace
+
+Tensor Conv3d::forward_up2(const Tensor& x, const std::array<int64_t, 3>& to) const {
+  if (!is_polyphase(*this, x.dims, to)) return forward(upsample2(x, to));
+  check_input(*this, x);
+  Tensor y(out, to);
+  direct::forward_up2(x.v.data(), in, x.dims, weight.w.data(), bias.w.data(), out, y.v.data());
+  return y;
+}
+
+Tensor Conv3d::backward_up2(const Tensor& x, const Tensor& dy) {
+  if (!is_polyphase(*this, x.dims, dy.dims)) return upsample2_backward(backward(upsample2(x, dy.dims), dy), x.dims);
+  check_input(*this, x);
+  if (dy.channels != out) throw std::invalid_argument("convolution gradient of the wrong shape");
+  Tensor dx(in, x.dims);
+  direct::backward_up2(x.v.data(), in, x.dims, dy.v.data(), out, weight.w.data(), dx.v.data(), weight.g.data(),
+                       bias.g.data());
+  return dx;
+}
+
 Tensor conv3d_naive(const Conv3d& c, const Tensor& x) {
   const auto od = c.out_dims(x.dims);
   Tensor y(c.out, od);

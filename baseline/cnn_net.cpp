@@ -53,6 +53,17 @@ Tensor Block::backward(const Cache& cache, const Tensor& dy) {
   return conv.backward(cache.x, d);
 }
 
+Tensor Block::forward_up2(const Tensor& x, const std::array<int64_t, 3>& to, Cache* cache) const {
+  Tensor y = conv.forward_up2(x, to);
+  if (cache) cache->x = x;
+  return norm.forward(y, cache ? &cache->norm : nullptr);
+}
+
+Tensor Block::backward_up2(const Cache& cache, const Tensor& dy) {
+  const Tensor d = norm.backward(cache.norm, dy);
+  return conv.backward_up2(cache.x, d);
+}
+
 UNet::UNet(const NetConfig& config, uint64_t seed) : config_(config) {
   const auto& ch = config_.channels;
   const size_t L = ch.size();
@@ -115,7 +126,6 @@ Tensor UNet::run(const Tensor& x, Caches* c) const {
     c->up.assign(L - 1, {});
     c->dec_a.assign(L - 1, {});
     c->dec_b.assign(L - 1, {});
-    c->coarse_dims.assign(L - 1, {});
   }
   std::vector<Tensor> skip(L);
   Tensor h = x;
@@ -125,8 +135,7 @@ Tensor UNet::run(const Tensor& x, Caches* c) const {
     if (l + 1 < L) skip[l] = h;
   }
   for (size_t t = L - 1; t-- > 0;) {
-    if (c) c->coarse_dims[t] = h.dims;
-    Tensor u = up_[t].forward(upsample2(h, skip[t].dims), c ? &c->up[t] : nullptr);
+    Tensor u = up_[t].forward_up2(h, skip[t].dims, c ? &c->up[t] : nullptr);
     h = dec_a_[t].forward(concat(u, skip[t]), c ? &c->dec_a[t] : nullptr);
     h = dec_b_[t].forward(h, c ? &c->dec_b[t] : nullptr);
   }
@@ -148,8 +157,7 @@ void UNet::backward(const Tensor& dlogits) {
     const Tensor dcat = dec_a_[t].backward(c.dec_a[t], dh);
     Tensor du;
     split(dcat, config_.channels[t], du, dskip[t]);
-    du = up_[t].backward(c.up[t], du);
-    dh = upsample2_backward(du, c.coarse_dims[t]);
+    dh = up_[t].backward_up2(c.up[t], du);
   }
   for (size_t l = L; l-- > 0;) {
     if (l + 1 < L)

@@ -38,6 +38,9 @@ struct Block {
   };
   Tensor forward(const Tensor& x, Cache* cache) const;
   Tensor backward(const Cache& cache, const Tensor& dy);
+  // The same on x upsampled by 2 onto `to` (the decoder's first block); the cache keeps the coarse x.
+  Tensor forward_up2(const Tensor& x, const std::array<int64_t, 3>& to, Cache* cache) const;
+  Tensor backward_up2(const Cache& cache, const Tensor& dy);  // dL/dx on the coarse grid
 };
 
 class UNet {
@@ -69,7 +72,6 @@ class UNet {
  private:
   struct Caches {
     std::vector<Block::Cache> enc_a, enc_b, up, dec_a, dec_b;
-    std::vector<std::array<int64_t, 3>> coarse_dims;  // per decoder level: the dims it upsampled from
     Tensor head_in;
   };
   NetConfig config_;
