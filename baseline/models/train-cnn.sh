@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the baseline's 3-D U-Net with the fixed recipe of docs/baseline.md ("The CNN") on the 24 real CT
 # cases of <data>/sts-ct (<data>: $LESIONBENCH_DATA, else ../shared/data; scripts/data-dir.sh), all of them
-# (--holdout 0), seed 1. About 1.4 hours on 2 cores (2026-11-29: 1.25 s per step, 4000 steps).
+# (--holdout 0), seed 1. About 65 minutes on 2 cores (2026-11-30: 0.95 s per step, 4000 steps).
 # Interruptible: it checkpoints every 200 steps into build/cnn-model/, and running it again continues from
 # the checkpoint, with the same result as an uninterrupted run. Writes the model to $1 (default
 # build/cnn-model/cnn.json); extra arguments go to `train` (e.g. --iterations 200 for a quick look).
