@@ -30,12 +30,20 @@ inline nlohmann::json patch_of(const std::string& text, const std::string& flag)
   }
 }
 
-// `value` with the JSON merge patch `text` applied (unchanged when empty); a bad patch is a usage error.
+// `value` with the JSON merge patch `text` applied (unchanged when empty); a bad patch is a usage error, and
+// so is a key the settings do not have: a misspelt '{"treshold": 0.4}' would otherwise change nothing silently.
 template <class T>
 T patched(const T& value, const std::string& text, const std::string& flag) {
   if (text.empty()) return value;
   nlohmann::json j = value;
-  j.merge_patch(patch_of(text, flag));
+  const nlohmann::json patch = patch_of(text, flag);
+  for (const auto& item : patch.items())
+    if (!j.contains(item.key())) {
+      std::string known;
+      for (const auto& k : j.items()) known += (known.empty() ? "" : ", ") + k.key();
+      throw UsageError(flag + ": unknown key '" + item.key() + "' (known: " + known + ")");
+    }
+  j.merge_patch(patch);
   try {
     return j.get<T>();
   } catch (const std::exception& e) {

@@ -345,6 +345,17 @@ TEST_CASE("train --method cnn writes a valid model that predict runs, with the s
                                           " --model " + shell_quote(dir / "cnn.json") + " --inference '{\"overlap\":1.5}'");
     CHECK(bad_overlap.exit_code == 2);
     CHECK(bad_overlap.err.find("overlap") != std::string::npos);
+    // A misspelt key is refused, naming it and the keys there are, rather than silently changing nothing.
+    const auto typo = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pz") + " --model " +
+                                   shell_quote(dir / "cnn.json") + " --inference '{\"overlapp\":0.25}'");
+    CHECK(typo.exit_code == 2);
+    CHECK(typo.err.find("unknown key 'overlapp'") != std::string::npos);
+    CHECK(typo.err.find("mirror_x") != std::string::npos);
+    const auto post_typo = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "pz") +
+                                        " --model " + shell_quote(dir / "cnn.json") + " --postprocess '{\"treshold\":0.4}'");
+    CHECK(post_typo.exit_code == 2);
+    CHECK(post_typo.err.find("unknown key 'treshold'") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir.path() / "pz"));
     const auto not_cnn = baseline_cli("predict --input " + images + " --output " + shell_quote(dir / "py") +
                                       " --inference '{\"overlap\":0.25}'");  // the shipped model: gbdt
     CHECK(not_cnn.exit_code == 2);
