@@ -67,30 +67,17 @@ struct Padded {
   const float* row(int ch, int64_t j, int64_t k) const { return v.data() + ch * channel + (k * py + j) * px; }
 };
 
-// Weights regrouped for the forward kernel: [block of kCo outputs][input][tap][kCo], zeros past the last
-// output. get(o, i, t) is the weight from input i to output o at tap t.
-template <class Get>
+// Weights regrouped for the row kernel: [block of kCo outputs][input][tap][kCo] for T taps, zeros past the
+// last output. get(o, i, t) is the weight from input i to output o at tap t.
+template <int T, class Get>
 std::vector<float> pack(int out, int in, Get get) {
   const int blocks = (out + kCo - 1) / kCo;
-  std::vector<float> p(static_cast<size_t>(blocks) * in * kTaps * kCo, 0.0f);
+  std::vector<float> p(static_cast<size_t>(blocks) * in * T * kCo, 0.0f);
   for (int b = 0; b < blocks; ++b)
     for (int i = 0; i < in; ++i)
-      for (int t = 0; t < kTaps; ++t)
+      for (int t = 0; t < T; ++t)
         for (int c = 0; c < kCo && b * kCo + c < out; ++c)
-          p[((static_cast<size_t>(b) * in + i) * kTaps + t) * kCo + c] = get(b * kCo + c, i, t);
-  return p;
-}
-
-// The same for 8-tap kernels: [block of kCo outputs][input][8][kCo].
-template <class Get>
-std::vector<float> pack8(int out, int in, Get get) {
-  const int blocks = (out + kCo - 1) / kCo;
-  std::vector<float> p(static_cast<size_t>(blocks) * in * kSparseTaps * kCo, 0.0f);
-  for (int b = 0; b < blocks; ++b)
-    for (int i = 0; i < in; ++i)
-      for (int t = 0; t < kSparseTaps; ++t)
-        for (int c = 0; c < kCo && b * kCo + c < out; ++c)
-          p[((static_cast<size_t>(b) * in + i) * kSparseTaps + t) * kCo + c] = get(b * kCo + c, i, t);
+          p[((static_cast<size_t>(b) * in + i) * T + t) * kCo + c] = get(b * kCo + c, i, t);
   return p;
 }
 
@@ -176,16 +163,18 @@ LB_AVX2 inline void store_part(float* dst, __m256 v, int64_t valid) {
     _mm256_maskstore_ps(dst, _mm256_castps_si256(lane_mask(valid)), v);
 }
 
-// Rows r0..r1 (r = z * ny + y) of every output channel.
-LB_AVX2 void conv_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* wp, const float* bias,
-                       int out, float* y, int64_t r0, int64_t r1) {
+// Rows r0..r1 (r = z * ny + y) of every output channel of a convolution with T taps per input channel, at
+// padded offsets offs[t] from the row (offs[ci * T + t] when per_channel: the polyphase form's adjoint gives
+// each input channel its own taps). wp: pack<T>(). Each output is one fixed sequence of FMAs.
+template <int T>
+LB_AVX2 void conv_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* wp, const int64_t* offs,
+                       bool per_channel, const float* bias, int out, float* y, int64_t r0, int64_t r1) {
   const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
   const int blocks = (out + kCo - 1) / kCo;
-  const int64_t slice = xp.py * xp.px;
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t z = r / ny, yy = r % ny;
     for (int b = 0; b < blocks; ++b) {
-      const float* wb = wp + static_cast<size_t>(b) * in * kTaps * kCo;
+      const float* wb = wp + static_cast<size_t>(b) * in * T * kCo;
       for (int64_t x0 = 0; x0 < nx; x0 += 16) {
         __m256 acc[kCo][2];
 #pragma GCC unroll 6
@@ -195,21 +184,17 @@ LB_AVX2 void conv_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d
         }
         for (int ci = 0; ci < in; ++ci) {
           const float* base = xp.row(ci, yy, z) + x0;
-          const float* wt = wb + static_cast<size_t>(ci) * kTaps * kCo;
-          for (int kz = 0; kz < 3; ++kz)
-            for (int ky = 0; ky < 3; ++ky) {
-              const float* rowp = base + kz * slice + ky * xp.px;
-
-              for (int kx = 0; kx < 3; ++kx, wt += kCo) {
-                const __m256 a = _mm256_loadu_ps(rowp + kx), c8 = _mm256_loadu_ps(rowp + kx + 8);
+          const float* wt = wb + static_cast<size_t>(ci) * T * kCo;
+          const int64_t* o = per_channel ? offs + static_cast<size_t>(ci) * T : offs;
+          for (int t = 0; t < T; ++t, wt += kCo) {
+            const __m256 a = _mm256_loadu_ps(base + o[t]), c8 = _mm256_loadu_ps(base + o[t] + 8);
 #pragma GCC unroll 6
-                for (int c = 0; c < kCo; ++c) {
-                  const __m256 w = _mm256_broadcast_ss(wt + c);
-                  acc[c][0] = _mm256_fmadd_ps(w, a, acc[c][0]);
-                  acc[c][1] = _mm256_fmadd_ps(w, c8, acc[c][1]);
-                }
-              }
+            for (int c = 0; c < kCo; ++c) {
+              const __m256 w = _mm256_broadcast_ss(wt + c);
+              acc[c][0] = _mm256_fmadd_ps(w, a, acc[c][0]);
+              acc[c][1] = _mm256_fmadd_ps(w, c8, acc[c][1]);
             }
+          }
         }
         const int64_t valid = nx - x0;
         for (int c = 0; c < kCo && b * kCo + c < out; ++c) {
@@ -268,48 +253,6 @@ LB_AVX2 void weight_grad_block(const Padded& xp, int in, const std::array<int64_
       }
 }
 
-// Rows r0..r1 of every output channel of a convolution with 8 taps per input channel, at padded offsets
-// offs[ci][t] from the row (the polyphase form: each input channel has its own taps). wp: [block][in][8][kCo].
-LB_AVX2 void sparse_rows(const Padded& xp, int in, const std::array<int64_t, 3>& d, const float* wp,
-                         const int64_t* offs, const float* bias, int out, float* y, int64_t r0, int64_t r1) {
-  const int64_t nx = d[0], ny = d[1], spatial = d[0] * d[1] * d[2];
-  const int blocks = (out + kCo - 1) / kCo;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t z = r / ny, yy = r % ny;
-    for (int b = 0; b < blocks; ++b) {
-      const float* wb = wp + static_cast<size_t>(b) * in * kSparseTaps * kCo;
-      for (int64_t x0 = 0; x0 < nx; x0 += 16) {
-        __m256 acc[kCo][2];
-#pragma GCC unroll 6
-        for (int c = 0; c < kCo; ++c) {
-          const int co = b * kCo + c;
-          acc[c][0] = acc[c][1] = _mm256_set1_ps(bias && co < out ? bias[co] : 0.0f);
-        }
-        for (int ci = 0; ci < in; ++ci) {
-          const float* base = xp.row(ci, yy, z) + x0;
-          const float* wt = wb + static_cast<size_t>(ci) * kSparseTaps * kCo;
-          const int64_t* o = offs + static_cast<size_t>(ci) * kSparseTaps;
-#pragma GCC unroll 8
-          for (int t = 0; t < kSparseTaps; ++t, wt += kCo) {
-            const __m256 a = _mm256_loadu_ps(base + o[t]), c8 = _mm256_loadu_ps(base + o[t] + 8);
-#pragma GCC unroll 6
-            for (int c = 0; c < kCo; ++c) {
-              const __m256 w = _mm256_broadcast_ss(wt + c);
-              acc[c][0] = _mm256_fmadd_ps(w, a, acc[c][0]);
-              acc[c][1] = _mm256_fmadd_ps(w, c8, acc[c][1]);
-            }
-          }
-        }
-        const int64_t valid = nx - x0;
-        for (int c = 0; c < kCo && b * kCo + c < out; ++c) {
-          float* dst = y + (b * kCo + c) * spatial + r * nx + x0;
-          store_part(dst, acc[c][0], valid);
-          store_part(dst + 8, acc[c][1], valid - 8);
-        }
-      }
-    }
-  }
-}
 #endif
 
 void run_conv(const float* x, int in, const std::array<int64_t, 3>& d, const std::vector<float>& wp, const float* bias,
@@ -317,8 +260,10 @@ void run_conv(const float* x, int in, const std::array<int64_t, 3>& d, const std
 #if LB_CNN_DIRECT
   const Padded xp(x, in, d);
   const int64_t rows = d[1] * d[2];
+  std::array<int64_t, kTaps> offs{};  // (kz, ky, kx) in that order
+  for (int t = 0; t < kTaps; ++t) offs[static_cast<size_t>(t)] = (t / 9 * xp.py + t / 3 % 3) * xp.px + t % 3;
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
-    conv_rows(xp, in, d, wp.data(), bias, out, y, r.begin(), r.end());
+    conv_rows<kTaps>(xp, in, d, wp.data(), offs.data(), false, bias, out, y, r.begin(), r.end());
   });
 #else
   (void)x, (void)in, (void)d, (void)wp, (void)bias, (void)out, (void)y;
@@ -332,14 +277,14 @@ void set_enabled(bool on) { g_enabled = on && cpu_has_avx2_fma(); }
 
 void forward(const float* x, int in, const std::array<int64_t, 3>& dims, const float* w, const float* bias, int out,
              float* y) {
-  const auto wp = pack(out, in, [&](int o, int i, int t) { return w[(static_cast<size_t>(o) * in + i) * kTaps + t]; });
+  const auto wp = pack<kTaps>(out, in, [&](int o, int i, int t) { return w[(static_cast<size_t>(o) * in + i) * kTaps + t]; });
   run_conv(x, in, dims, wp, bias, out, y);
 }
 
 void input_grad(const float* dy, int out, const std::array<int64_t, 3>& dims, const float* w, int in, float* dx) {
   // The adjoint of a stride-1 "same" convolution is the convolution with the kernel mirrored on every axis
   // and inputs and outputs swapped: tap t becomes 26 - t.
-  const auto wp = pack(in, out, [&](int i, int o, int t) {
+  const auto wp = pack<kTaps>(in, out, [&](int i, int o, int t) {
     return w[(static_cast<size_t>(o) * in + i) * kTaps + (kTaps - 1 - t)];
   });
   run_conv(dy, out, dims, wp, nullptr, in, dx);
@@ -405,18 +350,18 @@ void forward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const 
   std::vector<std::vector<float>> wp(8);
   std::vector<std::vector<int64_t>> offs(8);
   for (int P = 0; P < 8; ++P) {
-    wp[static_cast<size_t>(P)] = pack8(out, in, [&](int o, int i, int t) {
+    wp[static_cast<size_t>(P)] = pack<kSparseTaps>(out, in, [&](int o, int i, int t) {
       return eff[((static_cast<size_t>(P) * out + o) * in + i) * kSparseTaps + static_cast<size_t>(t)];
     });
-    offs[static_cast<size_t>(P)] = tap_offsets(xp, in, [&](int, int t) { return coarse_tap(P, t); });
+    offs[static_cast<size_t>(P)] = tap_offsets(xp, 1, [&](int, int t) { return coarse_tap(P, t); });  // the same for every channel
   }
   std::vector<float> planes(static_cast<size_t>(8 * out * cs));
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, 8 * rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
     for (int64_t task = r.begin(); task < r.end(); ++task) {
       const auto P = static_cast<size_t>(task / rows);
       const int64_t row = task % rows;
-      sparse_rows(xp, in, c, wp[P].data(), offs[P].data(), bias, out, planes.data() + P * static_cast<size_t>(out * cs),
-                  row, row + 1);
+      conv_rows<kSparseTaps>(xp, in, c, wp[P].data(), offs[P].data(), false, bias, out,
+                             planes.data() + P * static_cast<size_t>(out * cs), row, row + 1);
     }
   });
   interleave(planes.data(), out, c, y);
@@ -434,7 +379,7 @@ void backward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const
   {
     // dx: the adjoint reads channel (P, o) of the planes at coarse tap index 2 - e for every forward tap e.
     const Padded dp(planes.data(), 8 * out, c);
-    const auto wp = pack8(in, 8 * out, [&](int i, int ch, int t) {
+    const auto wp = pack<kSparseTaps>(in, 8 * out, [&](int i, int ch, int t) {
       return eff[(static_cast<size_t>(ch) * in + i) * kSparseTaps + static_cast<size_t>(t)];
     });
     const auto offs = tap_offsets(dp, 8 * out, [&](int ch, int t) {
@@ -442,7 +387,7 @@ void backward_up2(const float* x, int in, const std::array<int64_t, 3>& c, const
       return std::array<int, 3>{2 - e[0], 2 - e[1], 2 - e[2]};
     });
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, 2), [&](const tbb::blocked_range<int64_t>& r) {
-      sparse_rows(dp, 8 * out, c, wp.data(), offs.data(), nullptr, in, dx, r.begin(), r.end());
+      conv_rows<kSparseTaps>(dp, 8 * out, c, wp.data(), offs.data(), true, nullptr, in, dx, r.begin(), r.end());
     });
   }
   // dw: each parity's gradient of its effective weights (only its 2 x 2 (kz, ky) taps are computed), then
